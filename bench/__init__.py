@@ -1,0 +1,1 @@
+"""Benchmarks of descramble against its peers (run with ``python bench/run.py``)."""

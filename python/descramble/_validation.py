@@ -1,0 +1,55 @@
+"""Input checks shared by the public API: messages say what was expected and what arrived."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_FLOAT_KINDS = "fiub"
+
+
+def as_float_array(x: Any, name: str, *, ndim: int, dtype: Any = np.float64) -> np.ndarray:
+    """Return ``x`` as a float array of ``ndim`` dimensions, or raise a clear error.
+
+    Integer and boolean input is accepted and converted; complex, object and
+    string input is a TypeError. The array is not copied when it already has
+    the requested dtype.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got shape {arr.shape}")
+    return arr.astype(dtype, copy=False)
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError naming the first non-finite entry of ``arr``."""
+    finite = np.isfinite(arr)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(f"{name}: contains NaN or infinity (first at index {where})")
+
+
+def square_matrix(x: Any, name: str) -> np.ndarray:
+    """A finite float64 ``(n, n)`` matrix, or a clear error."""
+    arr = as_float_array(x, name, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name}: expected a square (n, n) matrix, got shape {arr.shape}")
+    check_finite(arr, name)
+    return arr
+
+
+def symmetric_matrix(x: Any, name: str, *, rtol: float = 1e-8) -> np.ndarray:
+    """A finite, symmetric float64 ``(n, n)`` matrix (to ``rtol`` of its largest entry)."""
+    arr = square_matrix(x, name)
+    if arr.size:
+        scale = float(np.max(np.abs(arr))) or 1.0
+        asym = float(np.max(np.abs(arr - arr.T)))
+        if asym > rtol * scale:
+            raise ValueError(
+                f"{name}: expected a symmetric matrix, got max |A - A^T| = {asym:.3g} "
+                f"(relative {asym / scale:.3g})"
+            )
+    return arr
