@@ -28,9 +28,17 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
+from . import smoothness
+from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .smoothness import Operator
 
 __all__ = [
     "__version__",
+    "Descrambling",
+    "descramble",
     "eigh",
+    "Gram",
+    "Operator",
+    "smoothness",
 ]
