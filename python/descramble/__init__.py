@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
-from . import smoothness
+from . import iterative, smoothness
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
 from .smoothness import Operator
@@ -39,6 +39,7 @@ __all__ = [
     "descramble",
     "eigh",
     "Gram",
+    "iterative",
     "Operator",
     "smoothness",
 ]

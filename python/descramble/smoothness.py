@@ -243,18 +243,19 @@ def _real_fourier_modes(n: int) -> tuple[np.ndarray, np.ndarray]:
     """
     j = np.arange(n)
     half = (n - 1) // 2
-    cols = [np.full(n, 1.0 / np.sqrt(n))]
-    freqs = [0]
+    k = np.arange(1, half + 1)
+    angle = (2.0 * np.pi / n) * (np.outer(j, k) % n)
+    t = np.empty((n, n))
+    t[:, 0] = 1.0 / np.sqrt(n)
     scale = np.sqrt(2.0 / n)
-    for k in range(1, half + 1):
-        angle = 2.0 * np.pi * ((k * j) % n) / n
-        cols.append(scale * np.cos(angle))
-        cols.append(scale * np.sin(angle))
-        freqs += [k, k]
+    t[:, 1 : 2 * half + 1 : 2] = scale * np.cos(angle)
+    t[:, 2 : 2 * half + 1 : 2] = scale * np.sin(angle)
+    freqs = np.zeros(n, dtype=np.int64)
+    freqs[1 : 2 * half + 1] = np.repeat(k, 2)
     if n % 2 == 0:
-        cols.append(np.where(j % 2 == 0, 1.0, -1.0) / np.sqrt(n))
-        freqs.append(n // 2)
-    return np.stack(cols, axis=1), np.asarray(freqs, dtype=np.int64)
+        t[:, -1] = np.where(j % 2 == 0, 1.0, -1.0) / np.sqrt(n)
+        freqs[-1] = n // 2
+    return t, freqs
 
 
 def _sorted(lam: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
