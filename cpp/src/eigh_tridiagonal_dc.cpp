@@ -359,12 +359,62 @@ void tridiagonal_eigen_dc(VectorXd& d, VectorXd& e, ColMatrixXd& z) {
 void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
   const Index n = d.size();
   if (n <= 1) return;
-  Eigen::SelfAdjointEigenSolver<ColMatrixXd> solver;
-  solver.computeFromTridiagonal(d, e, Eigen::EigenvaluesOnly);
-  if (solver.info() != Eigen::Success) {
-    throw std::runtime_error("eigh: the tridiagonal QR iteration did not converge");
+  const double scale = std::max(d.cwiseAbs().maxCoeff(), e.cwiseAbs().maxCoeff());
+  if (scale == 0.0) return;
+  // Implicit QL with Wilkinson shifts on T / scale (tql1). The splitting test
+  // |e_i| <= eps sqrt(|d_i| |d_i+1|) is relative, so small eigenvalues of
+  // graded matrices keep their accuracy.
+  std::vector<double> dd(n), ee(n, 0.0);
+  for (Index i = 0; i < n; ++i) dd[i] = d[i] / scale;
+  for (Index i = 0; i + 1 < n; ++i) ee[i] = e[i] / scale;
+  const double eps = 2.0 * kEps;
+  const double safe_min = std::numeric_limits<double>::min();
+  for (Index l = 0; l < n; ++l) {
+    int iterations = 0;
+    for (;;) {
+      Index m = l;
+      for (; m + 1 < n; ++m) {
+        if (std::abs(ee[m]) <= eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) +
+                                   safe_min) {
+          break;
+        }
+      }
+      if (m == l) break;
+      if (++iterations > 60 * 4) {
+        throw std::runtime_error("eigh: the tridiagonal QL iteration did not converge");
+      }
+      double g = (dd[l + 1] - dd[l]) / (2.0 * ee[l]);
+      double r = std::hypot(g, 1.0);
+      g = dd[m] - dd[l] + ee[l] / (g + std::copysign(r, g));
+      double s = 1.0, c = 1.0, p = 0.0;
+      bool underflow = false;
+      for (Index i = m - 1; i >= l; --i) {
+        const double f = s * ee[i];
+        const double b = c * ee[i];
+        r = std::hypot(f, g);
+        ee[i + 1] = r;
+        if (r == 0.0) {  // the rotation vanished: split here and restart
+          dd[i + 1] -= p;
+          ee[m] = 0.0;
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = dd[i + 1] - p;
+        r = (dd[i] - g) * s + 2.0 * c * b;
+        p = s * r;
+        dd[i + 1] = g + p;
+        g = c * r - b;
+      }
+      if (underflow) continue;
+      dd[l] -= p;
+      ee[l] = g;
+      ee[m] = 0.0;
+    }
   }
-  d = solver.eigenvalues();
+  std::sort(dd.begin(), dd.end());
+  for (Index i = 0; i < n; ++i) d[i] = dd[i] * scale;
 }
 
 }  // namespace descramble::detail
