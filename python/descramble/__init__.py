@@ -28,9 +28,14 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
+from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .linalg import eigh
+from .qap import quadratic_assignment
 
 __all__ = [
     "__version__",
     "eigh",
+    "linear_sum_assignment",
+    "linear_sum_assignment_batch",
+    "quadratic_assignment",
 ]
