@@ -27,6 +27,7 @@ __all__ = ["permutation_objective", "solve_permutation"]
 
 METHOD_EXACT = "exact (linear assignment)"
 METHOD_PROJECTION = "projection"
+METHOD_PROJECTION_2OPT = "projection+2opt"
 METHOD_FAQ = "faq+2opt"
 
 
@@ -200,10 +201,11 @@ def solve_permutation(
         ``"exact (linear assignment)"`` when L or G is diagonal (up to a
         constant added to every entry): the problem is then a LAP and the
         answer is optimal. Otherwise the best of ``"projection"`` (the
-        orthogonal optimum ``T U^T`` rounded to a permutation by a LAP) and
-        ``"faq+2opt"`` (Frank-Wolfe from that projection and from the
-        barycenter, each refined by 2-opt exchanges); a heuristic, with
-        optimality gap measured against the lower bound.
+        orthogonal optimum rounded to a permutation by LAPs),
+        ``"projection+2opt"`` (that rounding refined by 2-opt exchanges) and
+        ``"faq+2opt"`` (Frank-Wolfe from that rounding and from the
+        barycenter, each refined by 2-opt); a heuristic, whose optimality
+        gap is measured against the lower bound.
 
     Notes
     -----
@@ -238,18 +240,21 @@ def solve_permutation(
     best_proj = min(_projections(L, G, lam, T, mu, U), key=lambda p: permutation_objective(L, G, p))
     f_proj = permutation_objective(L, G, best_proj)
 
-    best_faq, f_faq = None, np.inf
-    for P0 in (np.eye(n)[best_proj], "barycenter"):
+    # Refinements: 2-opt from the projection, and FAQ (from the projection and
+    # from the barycenter, scipy's default) followed by 2-opt.
+    candidates = []
+    two_opt = {"maxiter": swaps, "rng": rng}
+    ref = quadratic_assignment(L, G, method="2opt", options={"P0": best_proj, **two_opt})
+    candidates.append((float(ref.fun), 0, ref.col_ind, METHOD_PROJECTION_2OPT))
+    for k, P0 in enumerate((np.eye(n)[best_proj], "barycenter")):
         faq = quadratic_assignment(L, G, method="faq", options={"P0": P0, "rng": rng})
-        ref = quadratic_assignment(
-            L, G, method="2opt", options={"P0": faq.col_ind, "maxiter": swaps, "rng": rng}
-        )
-        if ref.fun < f_faq:
-            best_faq, f_faq = ref.col_ind, float(ref.fun)
+        ref = quadratic_assignment(L, G, method="2opt", options={"P0": faq.col_ind, **two_opt})
+        candidates.append((float(ref.fun), 1 + k, ref.col_ind, METHOD_FAQ))
+    f_best, _, perm, method = min(candidates, key=lambda c: (c[0], c[1]))
 
-    # Prefer the simpler answer unless the refinement is strictly better
+    # Prefer the simpler answer unless a refinement is strictly better
     # (beyond rounding of the objective).
     tol = 1e-12 * max(abs(f_proj), 1.0)
-    if best_faq is not None and f_faq < f_proj - tol:
-        return np.eye(n)[best_faq], permutation_objective(L, G, best_faq), METHOD_FAQ
+    if f_best < f_proj - tol:
+        return np.eye(n)[perm], permutation_objective(L, G, perm), method
     return np.eye(n)[best_proj], f_proj, METHOD_PROJECTION

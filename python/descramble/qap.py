@@ -264,20 +264,15 @@ def _initial_permutation(
             perm[seeds[:, 0]] = seeds[:, 1]
             perm[rest_rows] = np.flatnonzero(~used)
         return perm
-    perm = np.zeros(n, dtype=np.int64)
-    rows_fixed = np.zeros(n, dtype=bool)
-    cols_used = np.zeros(n, dtype=bool)
-    for pairs in (guess, seeds):  # a match overrides a guess
-        for r, c in pairs:
-            perm[r] = c
-            rows_fixed[r] = True
-            cols_used[c] = True
-    if len(seeds) and len(guess):
-        # A guess whose column a seed took loses it.
-        cols_used[:] = False
-        cols_used[perm[rows_fixed]] = True
-    free_rows = np.flatnonzero(~rows_fixed)
-    perm[free_rows] = rng.permutation(np.flatnonzero(~cols_used))
+    perm = np.full(n, -1, dtype=np.int64)
+    perm[guess[:, 0]] = guess[:, 1]
+    # A match overrides a guess: a guessed row whose column a seed takes is freed.
+    perm[np.isin(perm, seeds[:, 1])] = -1
+    perm[seeds[:, 0]] = seeds[:, 1]
+    used = np.zeros(n, dtype=bool)
+    used[perm[perm >= 0]] = True
+    free_rows = np.flatnonzero(perm < 0)
+    perm[free_rows] = rng.permutation(np.flatnonzero(~used))
     return perm
 
 
