@@ -29,17 +29,22 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import iterative, smoothness
+from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .qap import quadratic_assignment
 from .smoothness import Operator
 
 __all__ = [
     "__version__",
     "Descrambling",
+    "Gram",
+    "Operator",
     "descramble",
     "eigh",
-    "Gram",
     "iterative",
-    "Operator",
+    "linear_sum_assignment",
+    "linear_sum_assignment_batch",
+    "quadratic_assignment",
     "smoothness",
 ]
