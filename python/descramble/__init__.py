@@ -28,9 +28,14 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
+# deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
+from . import deer, deernet, plot
 from .linalg import eigh
 
 __all__ = [
     "__version__",
+    "deer",
+    "deernet",
     "eigh",
+    "plot",
 ]
