@@ -13,6 +13,7 @@ Spencer, Czaja, ACHA 79 (2025) 101793, doi:10.1016/j.acha.2025.101793).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
     from . import deer, deernet
 
     if args.traces < 1:
-        print(f"descramble demo: --traces must be at least 1, got {args.traces}")
+        print(f"descramble demo: --traces must be at least 1, got {args.traces}", file=sys.stderr)
         return 2
     if args.batch < 1:
-        print(f"descramble demo: --batch must be at least 1, got {args.batch}")
+        print(f"descramble demo: --batch must be at least 1, got {args.batch}", file=sys.stderr)
         return 2
 
     net = deernet.load()
