@@ -29,13 +29,21 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
-from . import deer, deernet, plot
+from . import deer, deernet, iterative, plot, smoothness
+from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .smoothness import Operator
 
 __all__ = [
     "__version__",
     "deer",
     "deernet",
+    "Descrambling",
+    "descramble",
     "eigh",
+    "Gram",
+    "iterative",
+    "Operator",
     "plot",
+    "smoothness",
 ]
