@@ -138,25 +138,23 @@ def _axes(net: Any) -> dict:
 
 
 def _ties_summary(ties: Any) -> str:
-    """One line on the tied eigenvalue blocks: what the data does not determine."""
-    blocks = [b for b in (ties or []) if _block_size(b) > 1]
-    if not blocks:
-        return "none (the descrambler is unique up to signs)"
-    sizes = sorted({_block_size(b) for b in blocks})
-    covered = sum(_block_size(b) for b in blocks)
-    return (
-        f"{len(blocks)} tied block(s) of size {', '.join(map(str, sizes))}, "
-        f"{covered} directions free to rotate within their blocks"
-    )
+    """One line on the tied eigenvalue blocks: what the data does not determine.
+
+    ``ties`` is the result's ``{"smoothness": blocks, "data": blocks}`` (blocks of
+    indices of tied eigenvalues of L and of G); a plain list of blocks also works.
+    """
+    if isinstance(ties, dict):
+        parts = [f"{name} {_blocks_summary(blocks)}" for name, blocks in ties.items()]
+        return "; ".join(parts) if parts else "none"
+    return _blocks_summary(ties)
 
 
-def _block_size(block: Any) -> int:
-    if isinstance(block, slice):
-        return len(range(*block.indices(block.stop or 0)))
-    try:
-        return len(block)
-    except TypeError:
-        return 1
+def _blocks_summary(blocks: Any) -> str:
+    sizes = [len(b) for b in (blocks or []) if len(b) > 1]
+    if not sizes:
+        return "none"
+    counts = ", ".join(f"{sizes.count(s)} of size {s}" for s in sorted(set(sizes)))
+    return f"{len(sizes)} block(s) ({counts}; {sum(sizes)} eigenvalues)"
 
 
 def _figures(w1: np.ndarray, descrambled: np.ndarray, out: Path, smoothness: str) -> list:
