@@ -28,7 +28,8 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
-from . import iterative, smoothness
+# deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
+from . import deer, deernet, iterative, plot, smoothness
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
@@ -40,11 +41,14 @@ __all__ = [
     "Descrambling",
     "Gram",
     "Operator",
+    "deer",
+    "deernet",
     "descramble",
     "eigh",
     "iterative",
     "linear_sum_assignment",
     "linear_sum_assignment_batch",
+    "plot",
     "quadratic_assignment",
     "smoothness",
 ]
