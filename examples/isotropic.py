@@ -21,7 +21,7 @@ Run: ``python examples/isotropic.py --out figures/isotropic [--quick]``.
 from __future__ import annotations
 
 import numpy as np
-from _common import descrambler, image, loglog_slope, main, pyplot, save, tied_blocks
+from _common import descrambler, figure, image, loglog_slope, main, save, tied_blocks
 
 
 def make_layer(n_hidden: int, n_in: int, rng: np.random.Generator):
@@ -78,8 +78,8 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     exact = descramble(Gram(c * W @ W.T))
     limit_error = svd_error(exact, W, sigma, V)
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, axes = figure(1, 1, (6, 4.5))
+    ax = axes[0, 0]
     ax.errorbar(sizes, mean, yerr=errors.std(axis=1), fmt="o-", label="measured (rms, std)")
     guide = mean[0] * np.sqrt(sizes[0] / sizes)
     ax.loglog(sizes, guide, "k--", label=r"$\propto N^{-1/2}$")
@@ -99,10 +99,11 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     svd_rows[: sigma.size] = sigma[:, None] * V.T
     signs = np.sign(np.sum((res.T.T @ PW) * svd_rows, axis=1, keepdims=True))
     predicted = res.T @ (signs * svd_rows)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    fig, axes = figure(1, 3, (14, 4.2))
+    axes = axes[0]
     image(axes[0], W, "raw W", "input", "hidden neuron")
     image(axes[1], PW, f"descrambled P W (N = {sizes[-1]})", "input", "descrambled neuron")
-    image(axes[2], predicted, r"$T \Sigma_W V_W^T$ (signs matched)", "input", "mode")
+    image(axes[2], predicted, r"$T \Sigma_W V_W^T$ (signs matched)", "input", "descrambled neuron")
     save(fig, out, "isotropic_weights")
 
     return {
