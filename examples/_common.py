@@ -11,12 +11,13 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 
-def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line every example shares."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", required=True, help="folder for the figures (created if missing)")
@@ -27,7 +28,7 @@ def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argpar
     return parser.parse_args(argv)
 
 
-def main(run: Callable[..., dict], description: str, argv: Optional[Sequence[str]] = None) -> int:
+def main(run: Callable[..., dict], description: str, argv: Sequence[str] | None = None) -> int:
     """Parse the command line, call ``run`` and print its numbers as JSON."""
     args = parse_args(description, argv)
     numbers = run(args.out, quick=args.quick, seed=args.seed)

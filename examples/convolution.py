@@ -24,6 +24,7 @@ Run: ``python examples/convolution.py --out figures/convolution [--quick]``.
 from __future__ import annotations
 
 import numpy as np
+
 from _common import descrambler, figure, image, main, note, save, tied_blocks
 
 
@@ -66,7 +67,9 @@ def leakage(result, W: np.ndarray) -> float:
     blocks = frequency_blocks(result.lam)
     energy = np.array([np.sum((T[:, b].T @ W) ** 2) for b in blocks])
     # Pairs of a real kernel have equal gains, so a pair fills two consecutive slots.
-    per_mode = np.concatenate([np.full(b.size, e / b.size) for b, e in zip(blocks, energy)])
+    per_mode = np.concatenate(
+        [np.full(b.size, e / b.size) for b, e in zip(blocks, energy, strict=True)]
+    )
     owner = np.concatenate([np.full(b.size, i) for i, b in enumerate(blocks)])
     ranked_owner = owner[np.argsort(-per_mode, kind="stable")]
     lost = 0.0
@@ -85,7 +88,9 @@ def predicted_slots(result, W: np.ndarray) -> np.ndarray:
     blocks = frequency_blocks(result.lam)
     n = T.shape[1]
     energy = np.array([np.sum((T[:, b].T @ W) ** 2) for b in blocks])
-    per_mode = np.concatenate([np.full(b.size, e / b.size) for b, e in zip(blocks, energy)])
+    per_mode = np.concatenate(
+        [np.full(b.size, e / b.size) for b, e in zip(blocks, energy, strict=True)]
+    )
     owner = np.concatenate([np.full(b.size, i) for i, b in enumerate(blocks)])
     ranked_owner = owner[np.argsort(-per_mode, kind="stable")]
     mask = np.zeros((n, n), dtype=bool)
@@ -120,7 +125,7 @@ def align_ties(result) -> np.ndarray:
 
 
 def dihedral_offset(order: np.ndarray) -> tuple:
-    """``(shift, reflected)`` if ``order`` is a cyclic shift or reflection of ``0..n-1``, else None."""
+    """``(shift, reflected)`` if ``order`` is a rotation or reflection of ``0..n-1``, else None."""
     n = order.size
     steps = (np.diff(order) % n).astype(int)
     if np.all(steps == 1):
@@ -209,9 +214,7 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     axes = axes[0]
     image(axes[0], low_pass[0], "low-pass W", "input", "hidden unit")
     image(axes[1], low_pass[1], "P W as returned (pairs rotated)", "input", "descrambled unit")
-    image(
-        axes[2], low_pass[2], "P W, pair rotations chosen nearest I", "input", "descrambled unit"
-    )
+    image(axes[2], low_pass[2], "P W, pair rotations chosen nearest I", "input", "descrambled unit")
     save(fig, out, "convolution_low_pass_up_to_ties")
 
     perm = permutation_recovery(circulant(kernels(n)["low-pass"]), X, rng)

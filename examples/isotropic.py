@@ -21,6 +21,7 @@ Run: ``python examples/isotropic.py --out figures/isotropic [--quick]``.
 from __future__ import annotations
 
 import numpy as np
+
 from _common import descrambler, figure, image, loglog_slope, main, save, tied_blocks
 
 

@@ -26,6 +26,7 @@ Run: ``python examples/linear_network.py --out figures/linear_network [--quick]`
 from __future__ import annotations
 
 import numpy as np
+
 from _common import descrambler, figure, image, main, save
 
 
@@ -105,15 +106,22 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     diagonals = np.array(diagonals)
     # The descrambled diagonal must match the rotation-invariant amplitudes ||W1 m_k||.
     amplitude_mismatch = float(
-        np.max(np.abs(diagonals - amplitude[checkpoints]) / amplitude[checkpoints].max(axis=1)[:, None])
+        np.max(
+            np.abs(diagonals - amplitude[checkpoints]) / amplitude[checkpoints].max(axis=1)[:, None]
+        )
     )
 
     fig, axes = figure(1, len(checkpoints) + 1, (3.6 * (len(checkpoints) + 1), 4.2))
     axes = axes[0]
     image(axes[0], history[-1], f"raw W1 at step {steps}", "input", "hidden neuron")
-    for ax, step, PW1, err in zip(axes[1:], checkpoints, descrambled, errors):
-        image(ax, PW1, f"P W1 at step {step}\n(rel. dev. from T A V^T: {err:.1e})",
-              "input", "descrambled neuron")
+    for ax, step, PW1, err in zip(axes[1:], checkpoints, descrambled, errors, strict=True):
+        image(
+            ax,
+            PW1,
+            f"P W1 at step {step}\n(rel. dev. from T A V^T: {err:.1e})",
+            "input",
+            "descrambled neuron",
+        )
     save(fig, out, "linear_network_descrambled_w1")
 
     fig, axes = figure(1, 1, (7, 4.5))

@@ -27,7 +27,9 @@ def load(name: str):
     """Import ``examples/<name>.py`` by path (the tests must not depend on the cwd)."""
     if str(EXAMPLES) not in sys.path:
         sys.path.insert(0, str(EXAMPLES))  # the examples import their _common helpers
-    spec = importlib.util.spec_from_file_location(f"descramble_example_{name}", EXAMPLES / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"descramble_example_{name}", EXAMPLES / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -133,7 +135,9 @@ def test_convolution_permutation_descrambler_recovers_the_order(convolution):
     perm = numbers["permutation"]
     if not perm["available"]:
         pytest.skip(f"permutation descrambler not available: {perm['reason']}")
-    assert perm["dihedral"], f"recovered order {perm['recovered_order']} is not a rotation/reflection"
+    assert perm["dihedral"], (
+        f"recovered order {perm['recovered_order']} is not a rotation/reflection"
+    )
 
 
 # --- every script runs from the command line -------------------------------------------
