@@ -398,7 +398,12 @@ def _iter_npz(shard: Shard, batch_rows: int, start_row: int) -> Iterator[tuple[i
             if shard.fortran:
                 # A compressed column-major member cannot be read by rows without
                 # decompressing it whole: this one shard is loaded (documented).
-                arr = np.ascontiguousarray(np.lib.format.read_array(fp))
+                data = fp.read(shard.rows * shard.row_bytes)
+                if len(data) < shard.rows * shard.row_bytes:
+                    raise InputError(f"{label}: truncated: expected {shard.rows} rows")
+                arr = np.ascontiguousarray(
+                    np.frombuffer(data, shard.dtype).reshape((shard.rows, shard.n), order="F")
+                )
                 for r0 in range(start_row, shard.rows, batch_rows):
                     block = _to_output(arr[r0 : r0 + batch_rows], shard)
                     _check_block_finite(block, shard, r0)

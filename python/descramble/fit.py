@@ -47,7 +47,7 @@ from . import _io
 CHECKPOINT = "checkpoint.npz"
 _CHECKPOINT_FORMAT = 1
 # Default block size: about this many bytes of float64 per block.
-_BLOCK_BYTES = 32 << 20
+_BLOCK_BYTES = 16 << 20
 
 # Called after each checkpoint is written with the number written so far. Tests
 # replace it to simulate a job killed between checkpoints.
@@ -95,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-rows",
         type=int,
-        help="rows per block (default: about 32 MB of float64 per block)",
+        help="rows per block (default: about 16 MB of float64 per block)",
     )
     parser.add_argument(
         "--checkpoint-blocks",
