@@ -46,8 +46,7 @@ def test_low_precision_blocks(dtype):
 @pytest.mark.parametrize("split_every", [2, 3, 16])
 def test_tree_shape_does_not_change_the_answer(split_every):
     X = _X(rows=333, seed=2)
-    m = ddask.moments(da.from_array(X, chunks=(10, 7)), split_every=split_every,
-                      scheduler="sync")
+    m = ddask.moments(da.from_array(X, chunks=(10, 7)), split_every=split_every, scheduler="sync")
     _check(m, X)
 
 
@@ -88,8 +87,9 @@ def test_distributed_local_cluster(client):
     lazy = ddask.moments(darr, compute=False)
     _check(client.compute(lazy).result(), X)
     r = ds.descramble(m)
-    np.testing.assert_allclose(r.objective, ds.descramble(ds.Moments(6).update(X)).objective,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        r.objective, ds.descramble(ds.Moments(6).update(X)).objective, rtol=1e-10
+    )
 
 
 def test_errors():

@@ -144,12 +144,37 @@ def test_report_contents(tmp_path):
     _write_shards(tmp_path / "s", X, [120, 180])
     np.save(tmp_path / "w.npy", np.eye(10))
     out = tmp_path / "out"
-    assert _fit(tmp_path / "s", "--weights", tmp_path / "w.npy", "--out", out, "--k", 4,
-                "--order", 2, "--smoothness", "fourier") == 0
+    assert (
+        _fit(
+            tmp_path / "s",
+            "--weights",
+            tmp_path / "w.npy",
+            "--out",
+            out,
+            "--k",
+            4,
+            "--order",
+            2,
+            "--smoothness",
+            "fourier",
+        )
+        == 0
+    )
     rep = _report(out)
     ref = _reference(X, k=4)
-    for key in ("objective", "lower_bound", "gap", "ties", "method", "n", "samples", "timings",
-                "inputs", "options", "version"):
+    for key in (
+        "objective",
+        "lower_bound",
+        "gap",
+        "ties",
+        "method",
+        "n",
+        "samples",
+        "timings",
+        "inputs",
+        "options",
+        "version",
+    ):
         assert key in rep, key
     assert rep["n"] == 10 and rep["samples"] == 300 and rep["version"] == ds.__version__
     assert rep["method"] == str(ref.method)
@@ -199,8 +224,18 @@ def test_mismatched_n_is_named(tmp_path, capsys):
 def test_missing_weights_key_lists_keys(tmp_path, capsys):
     np.save(tmp_path / "a.npy", _data(n=6))
     np.savez(tmp_path / "w.npz", fc1=np.ones((6, 2)), fc2=np.ones((2, 6)))
-    assert _fit(tmp_path / "a.npy", "--weights", tmp_path / "w.npz", "--key", "fc3",
-                "--out", tmp_path / "out") == 2
+    assert (
+        _fit(
+            tmp_path / "a.npy",
+            "--weights",
+            tmp_path / "w.npz",
+            "--key",
+            "fc3",
+            "--out",
+            tmp_path / "out",
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "no array named 'fc3'; available: fc1 (6, 2), fc2 (2, 6)" in err
     assert not (tmp_path / "out" / "checkpoint.npz").exists()  # failed before streaming

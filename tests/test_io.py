@@ -17,7 +17,7 @@ def _read_all(path, key=None, batch_rows=7):
     blocks = []
     for s in shards:
         h = hashers.setdefault(str(s.path), _io.FileHasher(s.path))
-        for r0, b in _io.iter_blocks(s, batch_rows, hasher=h):
+        for _, b in _io.iter_blocks(s, batch_rows, hasher=h):
             blocks.append(b.copy())
     digests = {p: h.finish() for p, h in hashers.items()}
     return shards, (np.concatenate(blocks) if blocks else None), digests
@@ -62,7 +62,7 @@ def test_start_row_resumes_mid_file(tmp_path):
 def test_folder_of_shards_sorted_by_name(tmp_path):
     rng = np.random.default_rng(2)
     parts = [rng.standard_normal((r, 4)).astype(np.float32) for r in (5, 0, 9, 3)]
-    for name, p in zip(["b", "a", "d", "c"], parts):
+    for name, p in zip(["b", "a", "d", "c"], parts, strict=True):
         np.save(tmp_path / f"{name}.npy", p)
     (tmp_path / "notes.txt").write_text("ignored")
     shards, got, digests = _read_all(tmp_path)
@@ -173,7 +173,9 @@ def test_mismatched_n_and_dtype_across_shards(tmp_path):
     with pytest.raises(_io.InputError, match=r"b\.npy: has 5 neurons .*a\.npy has 4"):
         _io.open_activations(tmp_path)
     np.save(tmp_path / "b.npy", np.ones((3, 4), np.float64))
-    with pytest.raises(_io.InputError, match=r"b\.npy: has dtype float64, but .*a\.npy has float32"):
+    with pytest.raises(
+        _io.InputError, match=r"b\.npy: has dtype float64, but .*a\.npy has float32"
+    ):
         _io.open_activations(tmp_path)
 
 
@@ -241,8 +243,11 @@ def test_weights_torch_state_dict(tmp_path):
     torch.save({"state_dict": model.state_dict()}, tmp_path / "ckpt.pt")
     got, name = _io.load_weights(tmp_path / "ckpt.pt", "state_dict.0.weight")
     np.testing.assert_array_equal(got, model[0].weight.detach().double().numpy())
-    with pytest.raises(_io.InputError, match=r"no array named '0.weight'; available: "
-                       r"state_dict\.0\.weight \(5, 3\)"):
+    with pytest.raises(
+        _io.InputError,
+        match=r"no array named '0.weight'; available: "
+        r"state_dict\.0\.weight \(5, 3\)",
+    ):
         _io.load_weights(tmp_path / "ckpt.pt", "0.weight")
     torch.save(model[1].weight.detach().to(torch.bfloat16), tmp_path / "single.pth")
     got, _ = _io.load_weights(tmp_path / "single.pth")

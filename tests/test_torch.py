@@ -34,7 +34,11 @@ def _all_hooks_gone(model):
 def mlp():
     torch.manual_seed(0)
     return nn.Sequential(
-        nn.Linear(6, 10), nn.ReLU(inplace=True), nn.Dropout(0.5), nn.Linear(10, 7), nn.Tanh(),
+        nn.Linear(6, 10),
+        nn.ReLU(inplace=True),
+        nn.Dropout(0.5),
+        nn.Linear(10, 7),
+        nn.Tanh(),
         nn.Linear(7, 3),
     ).eval()
 

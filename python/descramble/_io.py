@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Optional
+from typing import IO, Any
 
 import numpy as np
 
@@ -35,12 +35,22 @@ WEIGHT_SUFFIXES = (".npy", ".npz", ".safetensors", ".pt", ".pth")
 
 # safetensors dtype tags we accept for activations (BF16 has no numpy dtype: it is
 # read as uint16 and widened to float32 by a 16-bit shift).
-_SAFETENSORS_FLOATS = {"F16": np.dtype("<f2"), "BF16": np.dtype("<u2"), "F32": np.dtype("<f4"),
-                       "F64": np.dtype("<f8")}
-_SAFETENSORS_ALL = {
+_SAFETENSORS_FLOATS: dict[str, np.dtype] = {
+    "F16": np.dtype("<f2"),
+    "BF16": np.dtype("<u2"),
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+}
+_SAFETENSORS_ALL: dict[str, np.dtype] = {
     **_SAFETENSORS_FLOATS,
-    "I8": np.dtype("i1"), "U8": np.dtype("u1"), "I16": np.dtype("<i2"), "U16": np.dtype("<u2"),
-    "I32": np.dtype("<i4"), "U32": np.dtype("<u4"), "I64": np.dtype("<i8"), "U64": np.dtype("<u8"),
+    "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"),
+    "I16": np.dtype("<i2"),
+    "U16": np.dtype("<u2"),
+    "I32": np.dtype("<i4"),
+    "U32": np.dtype("<u4"),
+    "I64": np.dtype("<i8"),
+    "U64": np.dtype("<u8"),
     "BOOL": np.dtype("?"),
 }
 _HASH_CHUNK = 1 << 22
@@ -59,7 +69,7 @@ class Shard:
     """
 
     path: Path
-    key: Optional[str]
+    key: str | None
     kind: str  # "npy" | "npz" | "safetensors"
     rows: int
     n: int
@@ -79,8 +89,11 @@ class Shard:
     @property
     def out_dtype(self) -> np.dtype:
         """The dtype blocks are handed out in: float64 stays, everything else float32."""
-        return np.dtype(np.float64) if self.dtype.kind == "f" and self.dtype.itemsize == 8 else (
-            np.dtype(np.float32))
+        return (
+            np.dtype(np.float64)
+            if self.dtype.kind == "f" and self.dtype.itemsize == 8
+            else (np.dtype(np.float32))
+        )
 
 
 class FileHasher:
@@ -135,7 +148,7 @@ def sha256_file(path: Path) -> str:
 # Headers
 
 
-def _read_npy_header(fp: BinaryIO, label: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _read_npy_header(fp: IO[bytes], label: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     try:
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
@@ -176,7 +189,7 @@ def _npy_shards(path: Path) -> list[Shard]:
     return [shard]
 
 
-def _npz_shards(path: Path, key: Optional[str]) -> list[Shard]:
+def _npz_shards(path: Path, key: str | None) -> list[Shard]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -189,7 +202,7 @@ def _npz_shards(path: Path, key: Optional[str]) -> list[Shard]:
                 raise InputError(f"{path}: no array named {key!r}; available: {', '.join(names)}")
             members, names = [key + ".npy"], [key]
         shards = []
-        for member, name in zip(members, names):
+        for member, name in zip(members, names, strict=True):
             label = f"{path}[{name}]"
             try:
                 with zf.open(member) as fp:
@@ -229,7 +242,9 @@ def _safetensors_header(path: Path) -> tuple[dict, int]:
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}[{name}]: corrupt safetensors entry {info!r}") from exc
         if end - begin != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize or begin < 0:
-            raise InputError(f"{path}[{name}]: data offsets {begin}..{end} do not fit shape {shape}")
+            raise InputError(
+                f"{path}[{name}]: data offsets {begin}..{end} do not fit shape {shape}"
+            )
         if start + end > size:
             raise InputError(
                 f"{path}[{name}]: truncated safetensors file: tensor ends at byte {start + end}, "
@@ -238,7 +253,7 @@ def _safetensors_header(path: Path) -> tuple[dict, int]:
     return header, start
 
 
-def _safetensors_shards(path: Path, key: Optional[str]) -> list[Shard]:
+def _safetensors_shards(path: Path, key: str | None) -> list[Shard]:
     header, start = _safetensors_header(path)
     names = sorted(header, key=lambda k: header[k]["data_offsets"][0])
     if key is not None:
@@ -256,16 +271,19 @@ def _safetensors_shards(path: Path, key: Optional[str]) -> list[Shard]:
         dtype = _SAFETENSORS_FLOATS[tag]
         if len(shape) != 2:
             raise InputError(
-                f"{label}: expected a 2-D array of activations (samples, neurons), got shape {shape}"
+                f"{label}: expected a 2-D array of activations (samples, neurons), "
+                f"got shape {shape}"
             )
         offset = start + int(info["data_offsets"][0])
         shards.append(
-            Shard(path, name, "safetensors", shape[0], shape[1], dtype, False, offset, tag == "BF16")
+            Shard(
+                path, name, "safetensors", shape[0], shape[1], dtype, False, offset, tag == "BF16"
+            )
         )
     return shards
 
 
-def open_activations(source: os.PathLike | str, key: Optional[str] = None) -> list[Shard]:
+def open_activations(source: os.PathLike | str, key: str | None = None) -> list[Shard]:
     """Describe every shard of an activation input (headers only, no data read).
 
     Checks that all shards agree on the number of neurons and the dtype, so a
@@ -275,9 +293,7 @@ def open_activations(source: os.PathLike | str, key: Optional[str] = None) -> li
     if root.is_dir():
         files = sorted(p for p in root.iterdir() if p.suffix in ACTIVATION_SUFFIXES and p.is_file())
         if not files:
-            raise InputError(
-                f"{root}: folder holds no {'/'.join(ACTIVATION_SUFFIXES)} files"
-            )
+            raise InputError(f"{root}: folder holds no {'/'.join(ACTIVATION_SUFFIXES)} files")
     elif root.is_file():
         files = [root]
     else:
@@ -301,8 +317,11 @@ def open_activations(source: os.PathLike | str, key: Optional[str] = None) -> li
             raise InputError(
                 f"{s.label}: has {s.n} neurons (columns), but {first.label} has {first.n}"
             )
-        if (s.dtype.kind, s.dtype.itemsize, s.bf16) != (first.dtype.kind, first.dtype.itemsize,
-                                                         first.bf16):
+        if (s.dtype.kind, s.dtype.itemsize, s.bf16) != (
+            first.dtype.kind,
+            first.dtype.itemsize,
+            first.bf16,
+        ):
             raise InputError(
                 f"{s.label}: has dtype {_dtype_name(s)}, but {first.label} has {_dtype_name(first)}"
             )
@@ -332,7 +351,7 @@ def iter_blocks(
     batch_rows: int,
     *,
     start_row: int = 0,
-    hasher: Optional[FileHasher] = None,
+    hasher: FileHasher | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(first_row, block)`` for rows ``start_row..`` of ``shard``, ``batch_rows`` at a time.
 
@@ -356,7 +375,7 @@ def iter_blocks(
             flat = raw.reshape(-1).view(np.uint8)
             got = 0
             while got < flat.size:  # readinto may return short counts on some filesystems
-                k = f.readinto(flat[got:])
+                k = f.readinto(flat[got:].data)
                 if not k:
                     break
                 got += k
@@ -372,7 +391,9 @@ def iter_blocks(
             yield r0, block
 
 
-def _iter_fortran(shard: Shard, batch_rows: int, start_row: int) -> Iterator[tuple[int, np.ndarray]]:
+def _iter_fortran(
+    shard: Shard, batch_rows: int, start_row: int
+) -> Iterator[tuple[int, np.ndarray]]:
     # A column-major file stores each neuron's samples contiguously: a row block is n
     # separate runs, read with one seek each. Memory stays one block.
     item = shard.dtype.itemsize
@@ -383,7 +404,7 @@ def _iter_fortran(shard: Shard, batch_rows: int, start_row: int) -> Iterator[tup
             for j in range(shard.n):
                 f.seek(shard.offset + (j * shard.rows + r0) * item)
                 col = raw[:, j].view(np.uint8)
-                if f.readinto(col) != col.size:
+                if f.readinto(col.data) != col.size:
                     raise InputError(f"{shard.label}: truncated in column {j}")
             block = np.ascontiguousarray(_to_output(raw, shard))
             _check_block_finite(block, shard, r0)
@@ -418,7 +439,7 @@ def _iter_npz(shard: Shard, batch_rows: int, start_row: int) -> Iterator[tuple[i
                 flat = raw.reshape(-1).view(np.uint8)
                 got = 0
                 while got < flat.size:
-                    k = fp.readinto(flat[got:])
+                    k = fp.readinto(flat[got:].data)  # type: ignore[attr-defined]
                     if not k:
                         break
                     got += k
@@ -437,9 +458,7 @@ def _iter_npz(shard: Shard, batch_rows: int, start_row: int) -> Iterator[tuple[i
 def _check_block_finite(block: np.ndarray, shard: Shard, first_row: int) -> None:
     if not np.isfinite(block).all():
         row, col = (int(i) for i in np.argwhere(~np.isfinite(block))[0])
-        raise InputError(
-            f"{shard.label}: NaN or infinity in row {first_row + row} (column {col})"
-        )
+        raise InputError(f"{shard.label}: NaN or infinity in row {first_row + row} (column {col})")
 
 
 # ---------------------------------------------------------------------------------------
@@ -458,7 +477,7 @@ def _flatten_state(obj: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _pick(path: Path, arrays: dict[str, Any], key: Optional[str], shape_of: Any) -> tuple[str, Any]:
+def _pick(path: Path, arrays: dict[str, Any], key: str | None, shape_of: Any) -> tuple[str, Any]:
     listing = ", ".join(f"{k} {tuple(shape_of(v))}" for k, v in arrays.items())
     if key is None:
         if len(arrays) == 1:
@@ -469,7 +488,7 @@ def _pick(path: Path, arrays: dict[str, Any], key: Optional[str], shape_of: Any)
     return key, arrays[key]
 
 
-def load_weights(path: os.PathLike | str, key: Optional[str] = None) -> tuple[np.ndarray, str]:
+def load_weights(path: os.PathLike | str, key: str | None = None) -> tuple[np.ndarray, str]:
     """Load one weight array as float64: ``(array, name)``.
 
     ``key`` picks an array from ``.npz``/``.safetensors``/torch state dicts (required
@@ -505,7 +524,7 @@ def load_weights(path: os.PathLike | str, key: Optional[str] = None) -> tuple[np
     return arr.astype(np.float64), name
 
 
-def _load_safetensors_tensor(path: Path, key: Optional[str]) -> tuple[str, np.ndarray]:
+def _load_safetensors_tensor(path: Path, key: str | None) -> tuple[str, np.ndarray]:
     header, start = _safetensors_header(path)
     name, info = _pick(path, header, key, lambda v: v["shape"])
     dtype = _SAFETENSORS_ALL[info["dtype"]]
@@ -518,13 +537,11 @@ def _load_safetensors_tensor(path: Path, key: Optional[str]) -> tuple[str, np.nd
     return name, raw.reshape([int(s) for s in info["shape"]])
 
 
-def _load_torch_tensor(path: Path, key: Optional[str]) -> tuple[str, np.ndarray]:
+def _load_torch_tensor(path: Path, key: str | None) -> tuple[str, np.ndarray]:
     try:
         import torch
     except ImportError as exc:
-        raise ImportError(
-            f"reading {path} needs PyTorch: pip install \"descramble[torch]\""
-        ) from exc
+        raise ImportError(f'reading {path} needs PyTorch: pip install "descramble[torch]"') from exc
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, torch.Tensor):
         obj = {path.stem: obj}

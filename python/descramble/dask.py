@@ -13,7 +13,7 @@ descrambling problem is then solved once (Sule, Spencer, Czaja, ACHA 79 (2025)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

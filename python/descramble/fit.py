@@ -37,8 +37,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 
@@ -49,9 +50,11 @@ _CHECKPOINT_FORMAT = 1
 # Default block size: about this many bytes of float64 per block.
 _BLOCK_BYTES = 16 << 20
 
+
 # Called after each checkpoint is written with the number written so far. Tests
 # replace it to simulate a job killed between checkpoints.
-_after_checkpoint: Callable[[int], None] = lambda count: None
+def _after_checkpoint(count: int) -> None:
+    pass
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -127,7 +130,11 @@ class _Progress:
         except ImportError:
             return
         self._bar = tqdm(
-            total=total, initial=initial, unit="rows", unit_scale=True, file=sys.stderr,
+            total=total,
+            initial=initial,
+            unit="rows",
+            unit_scale=True,
+            file=sys.stderr,
             desc="descramble fit",
         )
 
@@ -138,8 +145,12 @@ class _Progress:
         elif not self._quiet and time.monotonic() - self._last > 1.0:
             self._last = time.monotonic()
             pct = 100.0 * self._done / max(self._total, 1)
-            print(f"\rdescramble fit: {self._done}/{self._total} rows ({pct:.0f}%)",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\rdescramble fit: {self._done}/{self._total} rows ({pct:.0f}%)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         if self._bar is not None:
@@ -156,8 +167,9 @@ def _identity(shards: list[_io.Shard]) -> list[dict]:
     out = []
     for s in shards:
         st = s.path.stat()
-        out.append({"label": s.label, "rows": s.rows, "size": st.st_size,
-                    "mtime_ns": st.st_mtime_ns})
+        out.append(
+            {"label": s.label, "rows": s.rows, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        )
     return out
 
 
@@ -175,8 +187,11 @@ def _save_checkpoint(path: Path, moments: Any, meta: dict) -> None:
     _write_atomic(
         path,
         lambda f: np.savez(
-            f, count=np.int64(count), mean=np.asarray(mean, np.float64),
-            scatter=np.asarray(scatter, np.float64), meta=np.array(json.dumps(meta)),
+            f,
+            count=np.int64(count),
+            mean=np.asarray(mean, np.float64),
+            scatter=np.asarray(scatter, np.float64),
+            meta=np.array(json.dumps(meta)),
         ),
     )
 
@@ -189,7 +204,9 @@ def _load_checkpoint(path: Path) -> tuple[Any, dict]:
             meta = json.loads(str(z["meta"]))
             moments = Moments.from_state(int(z["count"]), z["mean"], z["scatter"])
     except (OSError, ValueError, KeyError) as exc:
-        raise _io.InputError(f"{path}: unreadable checkpoint ({exc}); delete it to start over")
+        raise _io.InputError(
+            f"{path}: unreadable checkpoint ({exc}); delete it to start over"
+        ) from exc
     if meta.get("format") != _CHECKPOINT_FORMAT:
         raise _io.InputError(f"{path}: checkpoint format {meta.get('format')} is not supported")
     return moments, meta
@@ -239,8 +256,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"descramble fit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ndescramble fit: interrupted; rerun with --resume to continue from the last "
-              "checkpoint", file=sys.stderr)
+        print(
+            "\ndescramble fit: interrupted; rerun with --resume to continue from the last "
+            "checkpoint",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -268,7 +288,7 @@ def _run(args: argparse.Namespace) -> int:
     moments = Moments(n)
     pos_shard, pos_row = 0, 0
     file_hashes: dict[str, str] = {}
-    partial: Optional[dict] = None
+    partial: dict | None = None
     resumed = False
     if args.resume and ckpt_path.exists():
         moments, meta = _load_checkpoint(ckpt_path)
@@ -302,15 +322,20 @@ def _run(args: argparse.Namespace) -> int:
     t_read = t_acc = 0.0
     checkpoints = 0
 
-    def checkpoint(next_shard: int, next_row: int, current: Optional[str]) -> None:
+    def checkpoint(next_shard: int, next_row: int, current: str | None) -> None:
         nonlocal checkpoints
         part = None
         if current is not None and current in hashers:
             h = hashers[current]
             part = {"path": current, "pos": h.pos, "sha256": h.digest_so_far()}
         meta = {
-            "format": _CHECKPOINT_FORMAT, "version": __version__, "n": n, "inputs": identity,
-            "position": [next_shard, next_row], "file_hashes": file_hashes, "partial_hash": part,
+            "format": _CHECKPOINT_FORMAT,
+            "version": __version__,
+            "n": n,
+            "inputs": identity,
+            "position": [next_shard, next_row],
+            "file_hashes": file_hashes,
+            "partial_hash": part,
         }
         _save_checkpoint(ckpt_path, moments, meta)
         checkpoints += 1
@@ -356,8 +381,12 @@ def _run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     result = descramble(
-        moments, smoothness=args.smoothness, order=args.order, center=args.center,
-        group=args.group, k=args.k,
+        moments,
+        smoothness=args.smoothness,
+        order=args.order,
+        center=args.center,
+        group=args.group,
+        k=args.k,
     )
     t_solve = time.perf_counter() - t0
 
@@ -376,7 +405,9 @@ def _run(args: argparse.Namespace) -> int:
         "n": n,
         "samples": int(moments.count),
         "timings": {
-            "read": t_read, "accumulate": t_acc, "solve": t_solve,
+            "read": t_read,
+            "accumulate": t_acc,
+            "solve": t_solve,
             "total": time.perf_counter() - t_start,
         },
         "inputs": [
@@ -384,13 +415,23 @@ def _run(args: argparse.Namespace) -> int:
             for p, h in file_hashes.items()
         ],
         "shards": [{"label": s.label, "rows": s.rows, "dtype": _io._dtype_name(s)} for s in shards],
-        "weights": None if weights is None else {
-            "path": str(args.weights), "key": weights_name, "sha256": weights_sha,
-            "shape": list(weights.shape), "side": args.side,
+        "weights": None
+        if weights is None
+        else {
+            "path": str(args.weights),
+            "key": weights_name,
+            "sha256": weights_sha,
+            "shape": list(weights.shape),
+            "side": args.side,
         },
         "options": {
-            "smoothness": args.smoothness, "order": args.order, "group": args.group,
-            "center": args.center, "k": args.k, "side": args.side, "batch_rows": batch_rows,
+            "smoothness": args.smoothness,
+            "order": args.order,
+            "group": args.group,
+            "center": args.center,
+            "k": args.k,
+            "side": args.side,
+            "batch_rows": batch_rows,
         },
         "resumed": resumed,
         "version": __version__,

@@ -20,15 +20,15 @@ doi:10.1016/j.acha.2025.101793 (the exact solution computed from the statistics)
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
     from torch import nn
 
     from .moments import Moments
@@ -54,9 +54,27 @@ def _torch() -> Any:
 def _elementwise_modules(nn: Any) -> tuple[type, ...]:
     """Modules that act on each entry alone, with no per-neuron parameters."""
     return (
-        nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish,
-        nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus,
-        nn.Softsign, nn.Tanhshrink, nn.Softshrink, nn.Hardshrink, nn.LogSigmoid, nn.Threshold,
+        nn.ReLU,
+        nn.ReLU6,
+        nn.LeakyReLU,
+        nn.ELU,
+        nn.CELU,
+        nn.SELU,
+        nn.GELU,
+        nn.SiLU,
+        nn.Mish,
+        nn.Tanh,
+        nn.Sigmoid,
+        nn.Hardtanh,
+        nn.Hardswish,
+        nn.Hardsigmoid,
+        nn.Softplus,
+        nn.Softsign,
+        nn.Tanhshrink,
+        nn.Softshrink,
+        nn.Hardshrink,
+        nn.LogSigmoid,
+        nn.Threshold,
     )
 
 
@@ -73,9 +91,19 @@ def _channel_dropout_modules(nn: Any) -> tuple[type, ...]:
 def _pool_modules(nn: Any) -> tuple[type, ...]:
     """Pooling acts on each channel separately (over spatial positions)."""
     return (
-        nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
-        nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
-        nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.LPPool1d,
+        nn.MaxPool1d,
+        nn.MaxPool2d,
+        nn.MaxPool3d,
+        nn.AvgPool1d,
+        nn.AvgPool2d,
+        nn.AvgPool3d,
+        nn.AdaptiveAvgPool1d,
+        nn.AdaptiveAvgPool2d,
+        nn.AdaptiveAvgPool3d,
+        nn.AdaptiveMaxPool1d,
+        nn.AdaptiveMaxPool2d,
+        nn.AdaptiveMaxPool3d,
+        nn.LPPool1d,
         nn.LPPool2d,
     )
 
@@ -83,30 +111,71 @@ def _pool_modules(nn: Any) -> tuple[type, ...]:
 def _elementwise_functions(torch: Any) -> set:
     F = torch.nn.functional
     return {
-        torch.relu, F.relu, F.relu6, F.leaky_relu, F.elu, F.celu, F.selu, F.gelu, F.silu,
-        F.mish, torch.tanh, F.tanh, torch.sigmoid, F.sigmoid, F.hardtanh, F.hardswish,
-        F.hardsigmoid, F.softplus, F.softsign, F.logsigmoid, torch.abs, torch.exp,
-        F.dropout, F.alpha_dropout,
+        torch.relu,
+        F.relu,
+        F.relu6,
+        F.leaky_relu,
+        F.elu,
+        F.celu,
+        F.selu,
+        F.gelu,
+        F.silu,
+        F.mish,
+        torch.tanh,
+        F.tanh,
+        torch.sigmoid,
+        F.sigmoid,
+        F.hardtanh,
+        F.hardswish,
+        F.hardsigmoid,
+        F.softplus,
+        F.softsign,
+        F.logsigmoid,
+        torch.abs,
+        torch.exp,
+        F.dropout,
+        F.alpha_dropout,
     }
 
 
 _ELEMENTWISE_METHODS = {
-    "relu", "tanh", "sigmoid", "abs", "exp", "contiguous", "clone", "float", "double", "half",
-    "detach", "to",
+    "relu",
+    "tanh",
+    "sigmoid",
+    "abs",
+    "exp",
+    "contiguous",
+    "clone",
+    "float",
+    "double",
+    "half",
+    "detach",
+    "to",
 }
 _SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg}
 _SHAPE_METHODS = {"size", "dim"}
 
 
-def _feature_axis(module: Any, nn: Any) -> Optional[str]:
+def _feature_axis(module: Any, nn: Any) -> str | None:
     """Where a module's output keeps its neurons: "last" (Linear), "channel" (dim 1) or None."""
     if isinstance(module, (nn.Linear, nn.Bilinear, nn.LayerNorm, nn.Embedding)):
         return "last"
     if isinstance(
         module,
-        (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
-         nn.ConvTranspose3d, nn.BatchNorm2d, nn.BatchNorm3d, nn.InstanceNorm1d,
-         nn.InstanceNorm2d, nn.InstanceNorm3d, nn.GroupNorm),
+        (
+            nn.Conv1d,
+            nn.Conv2d,
+            nn.Conv3d,
+            nn.ConvTranspose1d,
+            nn.ConvTranspose2d,
+            nn.ConvTranspose3d,
+            nn.BatchNorm2d,
+            nn.BatchNorm3d,
+            nn.InstanceNorm1d,
+            nn.InstanceNorm2d,
+            nn.InstanceNorm3d,
+            nn.GroupNorm,
+        ),
     ):
         return "channel"
     if isinstance(module, nn.BatchNorm1d):
@@ -160,7 +229,12 @@ def _only_this_tensor(node: Any, src: Any) -> bool:
     """True when ``src`` is the only graph value among ``node``'s arguments."""
     fx = _torch().fx
     others: list[Any] = []
-    fx.node.map_arg((node.args, node.kwargs), lambda a: others.append(a) or a)
+
+    def collect(a: Any) -> Any:
+        others.append(a)
+        return a
+
+    fx.node.map_arg((node.args, node.kwargs), collect)
     return all(a is src for a in others)
 
 
@@ -205,13 +279,13 @@ def _to_rows(t: Any, axis: str, conv: str) -> np.ndarray:
 class _Tap:
     name: str
     axis: str
-    post: Optional[Callable[[Any], Any]] = None  # the activation applied for where="post"
+    post: Callable[[Any], Any] | None = None  # the activation applied for where="post"
     moments: Any = None
     calls: int = 0
     handles: list = field(default_factory=list)
 
 
-def _post_activation(model: Any, layer: str, module: Any) -> tuple[Optional[Callable], str]:
+def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | None, str]:
     """The activation applied to ``layer``'s output, as a callable, and how it was found.
 
     Returns ``(None, ...)`` when ``layer`` is itself an elementwise activation (its own
@@ -256,17 +330,20 @@ def _post_activation(model: Any, layer: str, module: Any) -> tuple[Optional[Call
         if user.op == "call_function" and user.target in funcs and user.args[0] is node:
             if not _only_this_tensor(user, node):
                 break
-            fn, args, kwargs = user.target, user.args[1:], dict(user.kwargs)
+            kwargs = dict(user.kwargs)
             kwargs.pop("inplace", None)
-            return (lambda x: fn(x, *args, **kwargs)), "fx"
+            return functools.partial(_call_with, user.target, user.args[1:], kwargs), "fx"
         if user.op == "call_method" and user.target in {"relu", "tanh", "sigmoid"}:
-            method = user.target
-            return (lambda x: getattr(x, method)()), "fx"
+            return operator.methodcaller(user.target), "fx"
         break
     raise ValueError(
         f"where='post': the output of {layer!r} goes into {_describe(user)}, which is not an "
         "elementwise activation; capture where='pre', or name the activation module itself"
     )
+
+
+def _call_with(fn: Callable, args: tuple, kwargs: dict, x: Any) -> Any:
+    return fn(x, *args, **kwargs)
 
 
 def _fresh_call(mod: Any) -> Callable[[Any], Any]:
@@ -323,7 +400,7 @@ def _move(x: Any, device: Any) -> Any:
 
 def capture(
     model: nn.Module,
-    layers: Union[str, Sequence[str]],
+    layers: str | Sequence[str],
     batches: Iterable[Any],
     where: str = "pre",
     conv: str = "channels",
@@ -447,8 +524,10 @@ def capture(
         with torch.no_grad():
             for batch in batches:
                 args, kwargs = _input_of(batch, input_key)
-                model(*[_move(a, device) for a in args],
-                      **{k: _move(v, device) for k, v in kwargs.items()})
+                model(
+                    *[_move(a, device) for a in args],
+                    **{k: _move(v, device) for k, v in kwargs.items()},
+                )
     finally:
         for h in handles:
             h.remove()
@@ -461,7 +540,7 @@ def capture(
     return {t.name: t.moments for t in taps}
 
 
-def _inherit_axis(model: Any, layer: str) -> Optional[str]:
+def _inherit_axis(model: Any, layer: str) -> str | None:
     """Feature axis of an activation/dropout module: that of the layer feeding it (via fx)."""
     torch = _torch()
     try:
@@ -487,13 +566,13 @@ def _inherit_axis(model: Any, layer: str) -> Optional[str]:
 def descramble_model(
     model: nn.Module,
     batches: Iterable[Any],
-    layers: Union[str, Sequence[str]],
+    layers: str | Sequence[str],
     *,
     group: str = "orthogonal",
     smoothness: Any = "fourier",
     order: int = 2,
     center: bool = False,
-    k: Optional[int] = None,
+    k: int | None = None,
     where: str = "pre",
     conv: str = "channels",
     input_key: Any = None,
@@ -524,16 +603,20 @@ def _as_permutation(perm: Any, n: int, layer: str) -> np.ndarray:
     if p.ndim == 2:
         # A permutation matrix, as returned by descramble(..., group="permutation").P:
         # (P @ W)[i] = W[j] where P[i, j] = 1.
-        if p.shape != (n, n) or not np.all((p == 0) | (p == 1)) or not (
-            np.all(p.sum(0) == 1) and np.all(p.sum(1) == 1)
+        if (
+            p.shape != (n, n)
+            or not np.all((p == 0) | (p == 1))
+            or not (np.all(p.sum(0) == 1) and np.all(p.sum(1) == 1))
         ):
             raise ValueError(
                 f"perm: expected a permutation of range({n}) or an ({n}, {n}) permutation matrix "
                 f"for layer {layer!r}, got a matrix of shape {p.shape} that is not one"
             )
         return np.argmax(p, axis=1).astype(np.int64)
-    if p.ndim != 1 or p.dtype.kind not in "iu" and not (
-        p.dtype.kind == "f" and np.all(p == np.round(p))
+    if (
+        p.ndim != 1
+        or p.dtype.kind not in "iu"
+        and not (p.dtype.kind == "f" and np.all(p == np.round(p)))
     ):
         raise ValueError(
             f"perm: expected a 1-D integer permutation of range({n}) for layer {layer!r}, "
@@ -585,7 +668,7 @@ def _propagate(model: Any, layer: str, n: int, *, orthogonal: bool) -> list[_Edi
     F = torch.nn.functional
     why = "permute needs the graph to prove which modules consume the layer's output"
     gm = _trace(model, why)
-    modules = dict(model.named_modules())
+    modules: dict[str, Any] = dict(model.named_modules())
     src_module = modules[layer]
     start = _layer_node(gm, layer)
     axis0 = _source_axis(src_module, nn, layer)
@@ -619,9 +702,13 @@ def _propagate(model: Any, layer: str, n: int, *, orthogonal: bool) -> list[_Edi
             if user.op == "output":
                 raise refuse(user, "so permuting them would change what the model returns")
             if user.op == "call_module":
-                mod = modules[user.target]
+                mod: Any = modules[user.target]
                 if isinstance(mod, identity_mods):
-                    if orthogonal and not isinstance(mod, (nn.Identity,)) and mod.training:
+                    if (
+                        orthogonal
+                        and not isinstance(mod, (nn.Identity,))
+                        and getattr(mod, "training", False)
+                    ):
                         raise refuse(user, "dropout in training mode (call model.eval())")
                     if isinstance(mod, _channel_dropout_modules(nn)) and state != "channel":
                         raise refuse(user, "channel dropout on data that are not channels")
@@ -634,16 +721,22 @@ def _propagate(model: Any, layer: str, n: int, *, orthogonal: bool) -> list[_Edi
                     stack.append((user, state))
                 elif isinstance(mod, elementwise_mods):
                     if orthogonal:
-                        raise refuse(user, f"a nonlinearity ({type(mod).__name__}) that does "
-                                     "not commute with a rotation")
+                        raise refuse(
+                            user,
+                            f"a nonlinearity ({type(mod).__name__}) that does "
+                            "not commute with a rotation",
+                        )
                     stack.append((user, state))
                 elif isinstance(mod, nn.Linear):
                     if state == "channel":
                         raise refuse(user, "a Linear layer applied to channel-first data")
                     if state == "flat":
                         if mod.in_features % n:
-                            raise refuse(user, f"in_features {mod.in_features} is not a multiple "
-                                         f"of the {n} flattened channels")
+                            raise refuse(
+                                user,
+                                f"in_features {mod.in_features} is not a multiple "
+                                f"of the {n} flattened channels",
+                            )
                         edits.append(_Edit(mod, "weight", 1, mod.in_features // n))
                     else:
                         if mod.in_features != n:
@@ -651,8 +744,9 @@ def _propagate(model: Any, layer: str, n: int, *, orthogonal: bool) -> list[_Edi
                         edits.append(_Edit(mod, "weight", 1))
                 elif isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and not orthogonal:
                     if state != "channel":
-                        raise refuse(user, "a convolution whose input channels are not the "
-                                     "permuted neurons")
+                        raise refuse(
+                            user, "a convolution whose input channels are not the permuted neurons"
+                        )
                     if mod.groups == 1:
                         edits.append(_Edit(mod, "weight", 1))
                     elif mod.groups == mod.in_channels == mod.out_channels:
@@ -668,16 +762,22 @@ def _propagate(model: Any, layer: str, n: int, *, orthogonal: bool) -> list[_Edi
                     not orthogonal
                 ):
                     if state == "flat" or mod.num_features != n:
-                        raise refuse(user, f"a BatchNorm over {mod.num_features} features that "
-                                     f"are not the {n} permuted neurons")
+                        raise refuse(
+                            user,
+                            f"a BatchNorm over {mod.num_features} features that "
+                            f"are not the {n} permuted neurons",
+                        )
                     for attr in ("weight", "bias", "running_mean", "running_var"):
                         if getattr(mod, attr, None) is not None:
                             edits.append(_Edit(mod, attr, 0))
                     stack.append((user, state))
                 elif isinstance(mod, nn.LayerNorm) and not orthogonal:
                     if state != "last" or tuple(mod.normalized_shape) != (n,):
-                        raise refuse(user, f"a LayerNorm over {tuple(mod.normalized_shape)} that "
-                                     "does not normalise exactly the permuted neurons")
+                        raise refuse(
+                            user,
+                            f"a LayerNorm over {tuple(mod.normalized_shape)} that "
+                            "does not normalise exactly the permuted neurons",
+                        )
                     for attr in ("weight", "bias"):
                         if getattr(mod, attr, None) is not None:
                             edits.append(_Edit(mod, attr, 0))
@@ -687,49 +787,72 @@ def _propagate(model: Any, layer: str, n: int, *, orthogonal: bool) -> list[_Edi
                         raise refuse(user, "pooling over data whose channels are not the neurons")
                     stack.append((user, state))
                 elif isinstance(mod, nn.Flatten) and not orthogonal:
-                    stack.append((user, _after_flatten(user, state, mod.start_dim, mod.end_dim,
-                                                       refuse)))
+                    stack.append(
+                        (user, _after_flatten(user, state, mod.start_dim, mod.end_dim, refuse))
+                    )
                 else:
-                    raise refuse(user, f"a {type(mod).__name__} module, whose behaviour under a "
-                                 "permutation of its inputs is not known")
+                    raise refuse(
+                        user,
+                        f"a {type(mod).__name__} module, whose behaviour under a "
+                        "permutation of its inputs is not known",
+                    )
             elif user.op == "call_function":
-                if user.target in funcs and user.args and user.args[0] is node and (
-                    _only_this_tensor(user, node)
+                if (
+                    user.target in funcs
+                    and user.args
+                    and user.args[0] is node
+                    and (_only_this_tensor(user, node))
                 ):
                     if orthogonal and user.target not in (F.dropout,):
                         raise refuse(user, "a nonlinearity that does not commute with a rotation")
                     stack.append((user, state))
-                elif user.target in _SCALAR_OPS and _only_this_tensor(user, node) and (
-                    not orthogonal or _linear_scalar_op(user, node)
+                elif (
+                    user.target in _SCALAR_OPS
+                    and _only_this_tensor(user, node)
+                    and (not orthogonal or _linear_scalar_op(user, node))
                 ):
                     stack.append((user, state))
-                elif user.target in flatten_funcs and not orthogonal and _only_this_tensor(
-                    user, node
+                elif (
+                    user.target in flatten_funcs
+                    and not orthogonal
+                    and _only_this_tensor(user, node)
                 ):
-                    start_dim = user.args[1] if len(user.args) > 1 else user.kwargs.get(
-                        "start_dim", 0)
-                    end_dim = user.args[2] if len(user.args) > 2 else user.kwargs.get(
-                        "end_dim", -1)
+                    start_dim = (
+                        user.args[1] if len(user.args) > 1 else user.kwargs.get("start_dim", 0)
+                    )
+                    end_dim = user.args[2] if len(user.args) > 2 else user.kwargs.get("end_dim", -1)
                     stack.append((user, _after_flatten(user, state, start_dim, end_dim, refuse)))
-                elif user.target is getattr and len(user.args) > 1 and user.args[1] in (
-                    "shape", "dtype", "device"
+                elif (
+                    user.target is getattr
+                    and len(user.args) > 1
+                    and user.args[1] in ("shape", "dtype", "device")
                 ):
                     continue
-                elif user.target in (operator.add, operator.sub, operator.mul, torch.add,
-                                     torch.mul, torch.cat, torch.stack):
-                    raise refuse(user, "which combines them with another tensor (a residual "
-                                 "connection or concatenation): the other operand is not "
-                                 "permuted")
+                elif user.target in (
+                    operator.add,
+                    operator.sub,
+                    operator.mul,
+                    torch.add,
+                    torch.mul,
+                    torch.cat,
+                    torch.stack,
+                ):
+                    raise refuse(
+                        user,
+                        "which combines them with another tensor (a residual "
+                        "connection or concatenation): the other operand is not "
+                        "permuted",
+                    )
                 else:
                     raise refuse(user, "whose behaviour under a permutation is not known")
             elif user.op == "call_method":
                 if user.target in _SHAPE_METHODS:
                     continue
                 if user.target == "flatten" and not orthogonal and _only_this_tensor(user, node):
-                    start_dim = user.args[1] if len(user.args) > 1 else user.kwargs.get(
-                        "start_dim", 0)
-                    end_dim = user.args[2] if len(user.args) > 2 else user.kwargs.get(
-                        "end_dim", -1)
+                    start_dim = (
+                        user.args[1] if len(user.args) > 1 else user.kwargs.get("start_dim", 0)
+                    )
+                    end_dim = user.args[2] if len(user.args) > 2 else user.kwargs.get("end_dim", -1)
                     stack.append((user, _after_flatten(user, state, start_dim, end_dim, refuse)))
                 elif user.target in _ELEMENTWISE_METHODS and _only_this_tensor(user, node):
                     if orthogonal and user.target in ("relu", "tanh", "sigmoid", "abs", "exp"):
@@ -820,7 +943,9 @@ def permute(model: nn.Module, layer: str, perm: Any) -> nn.Module:
 
 
 def apply_orthogonal(model: nn.Module, layer: str, P: Any, *, atol: float = 1e-6) -> nn.Module:
-    """Rotate the hidden neurons between two linear layers in place: ``W1 <- P W1``, ``b1 <- P b1``, ``W2 <- W2 P^T``.
+    """Rotate the neurons between two linear layers in place (``W1 <- P W1``, ``W2 <- W2 P^T``).
+
+    The layer's bias becomes ``P b1``.
 
     Valid (function-preserving) only when nothing but identity/dropout modules
     sits between ``layer`` and the ``nn.Linear`` layers that consume its output;
