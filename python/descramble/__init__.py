@@ -28,9 +28,18 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
+from . import iterative, smoothness
+from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .smoothness import Operator
 
 __all__ = [
     "__version__",
+    "Descrambling",
+    "descramble",
     "eigh",
+    "Gram",
+    "iterative",
+    "Operator",
+    "smoothness",
 ]
