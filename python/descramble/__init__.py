@@ -29,7 +29,8 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
-from . import deer, deernet, iterative, plot, smoothness
+# torch and dask import their libraries only when a function is called.
+from . import dask, deer, deernet, iterative, plot, smoothness, torch
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
@@ -41,6 +42,7 @@ __all__ = [
     "Descrambling",
     "Gram",
     "Operator",
+    "dask",
     "deer",
     "deernet",
     "descramble",
@@ -51,4 +53,5 @@ __all__ = [
     "plot",
     "quadratic_assignment",
     "smoothness",
+    "torch",
 ]
