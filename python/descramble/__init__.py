@@ -29,8 +29,10 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from .linalg import eigh
+from .moments import Moments
 
 __all__ = [
+    "Moments",
     "__version__",
     "eigh",
 ]
