@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "packed_syrk.hpp"
+
 #ifdef DESCRAMBLE_HAVE_OPENMP
 #include <omp.h>
 #endif
@@ -14,15 +16,11 @@ namespace descramble {
 
 namespace detail {
 
-// Rows per panel: the centred float64 tile that one pass of the blocked
-// rank-k update consumes. Large enough that the GEMM kernels run at full
-// speed on the k dimension, small enough (n x 512 doubles) to stay in cache
-// per tile of columns.
-constexpr Index kPanelRows = 512;
-// Leading dimension of a panel: one spare column holds the Chan merge term.
-constexpr Index kPanelStride = kPanelRows + 8;
-// Side of the square tiles of the lower triangle handed out to threads.
-constexpr Index kTile = 256;
+// Rows per panel: the centred float64 block that one pass of the blocked
+// rank-k update consumes. A group of 8 variables over 256 samples (16 KiB)
+// stays in L1 while a micro-kernel row sweeps a tile; one spare sample slot
+// holds the Chan merge term.
+constexpr Index kPanelRows = 256;
 // Below this width the lower triangle has too few tiles to keep two cores
 // busy; threads then split the rows instead, each into its own accumulator.
 constexpr Index kRowSplitBelow = 512;
@@ -133,114 +131,106 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
   }
 }
 
-// Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, transposed
-// into the panel P (n x ldp, row-major: variable j's samples contiguous),
-// for the variables [j0, j1).
+// Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, into the
+// packed panel (packed_syrk.hpp) for the variable groups [g0, g1); lanes past
+// n are zero.
 template <class T>
-void centre_panel(const StridedBlock<T>& x, Index r0, Index kr, Index j0, Index j1,
-                  const VectorXd& shift, const VectorXd& mean, double* panel, Index ldp) {
-  if (!x.row_major()) {
-    for (Index j = j0; j < j1; ++j) {
-      const T* col = x.data + r0 * x.rs + j * x.cs;
-      const double k = shift[j], m = mean[j];
-      double* out = panel + j * ldp;
-      for (Index i = 0; i < kr; ++i) out[i] = (static_cast<double>(col[i * x.rs]) - k) - m;
+void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index g1,
+                  const VectorXd& shift, const VectorXd& mean, double* panel, Index ldk) {
+  const Index n = x.cols;
+  const double* k = shift.data();
+  const double* m = mean.data();
+  if (x.row_major()) {
+    for (Index i = 0; i < kr; ++i) {
+      const T* row = x.data + (r0 + i) * x.rs;
+      for (Index g = g0; g < g1; ++g) {
+        double* out = panel + (g * ldk + i) * kLanes;
+        const Index j0 = g * kLanes;
+        if (j0 + kLanes <= n && x.cs == 1) {
+          for (Index l = 0; l < kLanes; ++l) {
+            out[l] = (static_cast<double>(row[j0 + l]) - k[j0 + l]) - m[j0 + l];
+          }
+        } else {
+          for (Index l = 0; l < kLanes; ++l) {
+            const Index j = j0 + l;
+            out[l] = j < n ? (static_cast<double>(row[j * x.cs]) - k[j]) - m[j] : 0.0;
+          }
+        }
+      }
     }
     return;
   }
-  // Row-major source: transpose in strips of 8 rows so that each write fills
-  // a whole cache line of the panel.
-  constexpr Index kStrip = 8;
-  Index i = 0;
-  for (; i + kStrip <= kr; i += kStrip) {
-    const T* base = x.data + (r0 + i) * x.rs;
-    for (Index j = j0; j < j1; ++j) {
-      const double k = shift[j], m = mean[j];
-      double* out = panel + j * ldp + i;
-      for (Index ii = 0; ii < kStrip; ++ii) {
-        out[ii] = (static_cast<double>(base[ii * x.rs + j * x.cs]) - k) - m;
+  // Column-major source: eight contiguous read streams, one write stream.
+  for (Index g = g0; g < g1; ++g) {
+    const Index j0 = g * kLanes;
+    const Index lanes = std::min(kLanes, n - j0);
+    const T* base = x.data + r0 * x.rs + j0 * x.cs;
+    double* out = panel + g * ldk * kLanes;
+    for (Index i = 0; i < kr; ++i) {
+      for (Index l = 0; l < kLanes; ++l) {
+        out[i * kLanes + l] =
+            l < lanes ? (static_cast<double>(base[i * x.rs + l * x.cs]) - k[j0 + l]) - m[j0 + l]
+                      : 0.0;
       }
     }
   }
-  for (; i < kr; ++i) {
-    const T* row = x.data + (r0 + i) * x.rs;
-    for (Index j = j0; j < j1; ++j) {
-      panel[j * ldp + i] = (static_cast<double>(row[j * x.cs]) - shift[j]) - mean[j];
+}
+
+// Writes `extra` as sample `at` of the packed panel, groups [g0, g1).
+inline void pack_extra(const VectorXd& extra, Index at, Index g0, Index g1, double* panel,
+                       Index ldk) {
+  const Index n = extra.size();
+  for (Index g = g0; g < g1; ++g) {
+    for (Index l = 0; l < kLanes; ++l) {
+      const Index j = g * kLanes + l;
+      panel[(g * ldk + at) * kLanes + l] = j < n ? extra[j] : 0.0;
     }
   }
 }
 
-using PanelMap = Eigen::Map<const RowMatrixXd, 0, Eigen::OuterStride<>>;
-
-struct Tile {
-  Index i0, j0, rows, cols;
-};
-
-// Tiles of the lower triangle, off-diagonal (full GEMMs) first, then the
-// cheaper diagonal ones (triangular), so dynamic scheduling ends balanced.
-inline std::vector<Tile> lower_tiles(Index n, Index tile) {
-  std::vector<Tile> tiles;
-  const Index nt = (n + tile - 1) / tile;
-  for (Index bi = 0; bi < nt; ++bi) {
-    for (Index bj = 0; bj < bi; ++bj) {
-      tiles.push_back({bi * tile, bj * tile, std::min(tile, n - bi * tile), tile});
-    }
-  }
-  for (Index b = 0; b < nt; ++b) {
-    const Index s = std::min(tile, n - b * tile);
-    tiles.push_back({b * tile, b * tile, s, s});
-  }
-  return tiles;
-}
-
-inline void tile_update(RowMatrixXd& m2, const PanelMap& p, const Tile& t) {
-  auto c = m2.block(t.i0, t.j0, t.rows, t.cols);
-  if (t.i0 == t.j0) {
-    c.selfadjointView<Eigen::Lower>().rankUpdate(p.middleRows(t.i0, t.rows));
-  } else {
-    c.noalias() += p.middleRows(t.i0, t.rows) * p.middleRows(t.j0, t.cols).transpose();
-  }
-}
+// Below this many flops a batch runs on one thread: waking a second one
+// costs more than it saves, and far more on a loaded machine.
+constexpr double kParallelFlops = 3.0e7;
 
 // m2 (lower) += sum over rows of c c^T with c = (x - shift) - mean, plus
-// extra extra^T when `extra` is non-empty: the blocked symmetric rank-k update.
-// Wide states: threads share each centred panel and take whole tiles of the
-// lower triangle. Narrow states: threads take row ranges into private
+// extra extra^T when `extra` is non-empty: the blocked symmetric rank-k
+// update. Wide states: threads share each centred panel and take whole tiles
+// of the lower triangle. Narrow states: threads take row ranges into private
 // accumulators, summed at the end.
 template <class T>
 void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const VectorXd& mean,
                          const VectorXd& extra, RowMatrixXd& m2) {
   const Index n = x.cols;
+  const Index groups = (n + kLanes - 1) / kLanes;
   const bool has_extra = extra.size() > 0;
-  const Index ldp = kPanelStride;
-  if (n >= kRowSplitBelow) {
-    const std::vector<Tile> tiles = lower_tiles(n, kTile);
-    const int nt = static_cast<int>(std::min<Index>(max_threads(), tiles.size()));
-    std::vector<double> buffer(static_cast<size_t>(n * ldp));
+  const Index ldk = kPanelRows + 1;
+  const std::vector<PackedTile> tiles = packed_lower_tiles(n);
+  const double flops = static_cast<double>(x.rows) * n * n;
+  const int threads = flops < kParallelFlops ? 1 : max_threads();
+  if (n >= kRowSplitBelow || threads == 1) {
+    const int nt = static_cast<int>(std::min<Index>(threads, tiles.size()));
+    std::vector<double> buffer(static_cast<size_t>(groups * ldk * kLanes));
     double* panel = buffer.data();
-    const Index col_blocks = (n + 63) / 64;
 #pragma omp parallel num_threads(nt)
     for (Index r0 = 0; r0 < x.rows; r0 += kPanelRows) {
       const Index kr = std::min(kPanelRows, x.rows - r0);
       const bool add_extra = has_extra && r0 == 0;
 #pragma omp for schedule(static)
-      for (Index b = 0; b < col_blocks; ++b) {
-        const Index j0 = b * 64, j1 = std::min(n, j0 + 64);
-        centre_panel(x, r0, kr, j0, j1, shift, mean, panel, ldp);
-        if (add_extra) {
-          for (Index j = j0; j < j1; ++j) panel[j * ldp + kr] = extra[j];
-        }
+      for (Index g = 0; g < groups; ++g) {
+        pack_centred(x, r0, kr, g, g + 1, shift, mean, panel, ldk);
+        if (add_extra) pack_extra(extra, kr, g, g + 1, panel, ldk);
       }
-      const PanelMap p(panel, n, kr + (add_extra ? 1 : 0), Eigen::OuterStride<>(ldp));
+      const Index k = kr + (add_extra ? 1 : 0);
 #pragma omp for schedule(dynamic, 1)
-      for (size_t t = 0; t < tiles.size(); ++t) tile_update(m2, p, tiles[t]);
+      for (size_t t = 0; t < tiles.size(); ++t) {
+        packed_tile_update(panel, ldk, k, n, m2.data(), n, tiles[t]);
+      }
     }
     return;
   }
-  const int nt = static_cast<int>(
-      std::max<Index>(1, std::min<Index>(max_threads(), x.rows / std::max<Index>(64, n))));
+  const int nt = static_cast<int>(std::max<Index>(1, std::min<Index>(threads, x.rows / 64)));
   std::vector<RowMatrixXd> partial(nt - 1, RowMatrixXd::Zero(n, n));
-  std::vector<std::vector<double>> buffers(nt, std::vector<double>(static_cast<size_t>(n * ldp)));
+  std::vector<std::vector<double>> buffers(nt, std::vector<double>(size_t(groups * ldk * kLanes)));
 #pragma omp parallel num_threads(nt)
   {
     const int t = thread_id();
@@ -250,12 +240,12 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
     for (Index r0 = a; r0 < b; r0 += kPanelRows) {
       const Index kr = std::min(kPanelRows, b - r0);
       const bool add_extra = has_extra && t == 0 && r0 == a;
-      centre_panel(x, r0, kr, 0, n, shift, mean, panel, ldp);
-      if (add_extra) {
-        for (Index j = 0; j < n; ++j) panel[j * ldp + kr] = extra[j];
+      pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk);
+      if (add_extra) pack_extra(extra, kr, 0, groups, panel, ldk);
+      const Index k = kr + (add_extra ? 1 : 0);
+      for (const PackedTile& tile : tiles) {
+        packed_tile_update(panel, ldk, k, n, acc.data(), n, tile);
       }
-      const PanelMap p(panel, n, kr + (add_extra ? 1 : 0), Eigen::OuterStride<>(ldp));
-      acc.selfadjointView<Eigen::Lower>().rankUpdate(p);
     }
   }
   for (const RowMatrixXd& part : partial) {
