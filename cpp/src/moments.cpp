@@ -188,18 +188,28 @@ inline void pack_extra(const VectorXd& extra, Index at, Index g0, Index g1, doub
   }
 }
 
+// Panel buffers live with the statistics, so that a stream of batches does not
+// allocate and fault in fresh pages on every call.
+inline void reserve_panels(std::vector<std::vector<double>>& buffers, int threads, Index size) {
+  if (buffers.size() < static_cast<size_t>(threads)) buffers.resize(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    if (buffers[t].size() < static_cast<size_t>(size)) buffers[t].resize(static_cast<size_t>(size));
+  }
+}
+
 // Below this many flops a batch runs on one thread: waking a second one
 // costs more than it saves, and far more on a loaded machine.
 constexpr double kParallelFlops = 3.0e7;
 
 // m2 (lower) += sum over rows of c c^T with c = (x - shift) - mean, plus
 // extra extra^T when `extra` is non-empty: the blocked symmetric rank-k
-// update. Wide states: threads share each centred panel and take whole tiles
-// of the lower triangle. Narrow states: threads take row ranges into private
-// accumulators, summed at the end.
+// update. Wide states: each thread owns a fixed share of the tiles of the
+// lower triangle. Narrow states: threads take row ranges into private
+// accumulators, summed at the end. Neither waits on the other before the end.
 template <class T>
 void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const VectorXd& mean,
-                         const VectorXd& extra, RowMatrixXd& m2) {
+                         const VectorXd& extra, RowMatrixXd& m2,
+                         std::vector<std::vector<double>>& buffers) {
   const Index n = x.cols;
   const Index groups = (n + kLanes - 1) / kLanes;
   const bool has_extra = extra.size() > 0;
@@ -209,28 +219,30 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   const int threads = flops < kParallelFlops ? 1 : max_threads();
   if (n >= kRowSplitBelow || threads == 1) {
     const int nt = static_cast<int>(std::min<Index>(threads, tiles.size()));
-    std::vector<double> buffer(static_cast<size_t>(groups * ldk * kLanes));
-    double* panel = buffer.data();
+    const std::vector<std::vector<PackedTile>> owned = split_tiles(tiles, nt);
+    // Every thread centres the whole panel into its own buffer: O(N n) work
+    // repeated against O(N n^2) saved in synchronisation.
+    reserve_panels(buffers, nt, groups * ldk * kLanes);
 #pragma omp parallel num_threads(nt)
-    for (Index r0 = 0; r0 < x.rows; r0 += kPanelRows) {
-      const Index kr = std::min(kPanelRows, x.rows - r0);
-      const bool add_extra = has_extra && r0 == 0;
-#pragma omp for schedule(static)
-      for (Index g = 0; g < groups; ++g) {
-        pack_centred(x, r0, kr, g, g + 1, shift, mean, panel, ldk);
-        if (add_extra) pack_extra(extra, kr, g, g + 1, panel, ldk);
-      }
-      const Index k = kr + (add_extra ? 1 : 0);
-#pragma omp for schedule(dynamic, 1)
-      for (size_t t = 0; t < tiles.size(); ++t) {
-        packed_tile_update(panel, ldk, k, n, m2.data(), n, tiles[t]);
+    {
+      const int t = thread_id();
+      double* panel = buffers[t].data();
+      for (Index r0 = 0; r0 < x.rows; r0 += kPanelRows) {
+        const Index kr = std::min(kPanelRows, x.rows - r0);
+        const bool add_extra = has_extra && r0 == 0;
+        pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk);
+        if (add_extra) pack_extra(extra, kr, 0, groups, panel, ldk);
+        const Index k = kr + (add_extra ? 1 : 0);
+        for (const PackedTile& tile : owned[t]) {
+          packed_tile_update(panel, ldk, k, n, m2.data(), n, tile);
+        }
       }
     }
     return;
   }
   const int nt = static_cast<int>(std::max<Index>(1, std::min<Index>(threads, x.rows / 64)));
   std::vector<RowMatrixXd> partial(nt - 1, RowMatrixXd::Zero(n, n));
-  std::vector<std::vector<double>> buffers(nt, std::vector<double>(size_t(groups * ldk * kLanes)));
+  reserve_panels(buffers, nt, groups * ldk * kLanes);
 #pragma omp parallel num_threads(nt)
   {
     const int t = thread_id();
@@ -394,7 +406,7 @@ void Moments::accumulate_locked(const T* data, Index rows, Index rs, Index cs) {
     d = batch_mean - dmean_;
     extra = std::sqrt(na * nb / total) * d;
   }
-  detail::centred_rank_update(x, shift, batch_mean, extra, m2_);
+  detail::centred_rank_update(x, shift, batch_mean, extra, m2_, panels_);
   if (first) {
     shift_ = shift;
     dmean_ = batch_mean;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "descramble/types.hpp"
@@ -112,6 +113,37 @@ inline std::vector<PackedTile> packed_lower_tiles(Index n) {
   }
   off.insert(off.end(), diag.begin(), diag.end());
   return off;
+}
+
+// Micro-tiles a tile computes: its share of the work.
+inline Index packed_tile_cost(const PackedTile& t) {
+  Index cost = 0;
+  for (Index g = t.g0; g < t.g1; ++g) {
+    const Index last_pair = std::min(t.p1, (g * kLanes + kLanes - 1) / kMicroCols + 1);
+    cost += std::max<Index>(0, last_pair - t.p0);
+  }
+  return cost;
+}
+
+// A fixed, balanced split of the tiles over `threads` owners (largest first,
+// each to the least loaded owner). Fixed ownership needs no locks and no
+// barriers: each thread sweeps the whole batch on its own tiles, which keeps
+// both cores busy even when other processes preempt one of them.
+inline std::vector<std::vector<PackedTile>> split_tiles(const std::vector<PackedTile>& tiles,
+                                                        int threads) {
+  std::vector<std::pair<Index, size_t>> order;
+  for (size_t i = 0; i < tiles.size(); ++i) order.push_back({packed_tile_cost(tiles[i]), i});
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::vector<PackedTile>> owned(static_cast<size_t>(threads));
+  std::vector<Index> load(static_cast<size_t>(threads), 0);
+  for (const auto& [cost, i] : order) {
+    const size_t who =
+        static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    owned[who].push_back(tiles[i]);
+    load[who] += cost;
+  }
+  return owned;
 }
 
 // C (row-major, leading dimension ldc) += panel^T panel over the tile; only

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "descramble/types.hpp"
 
@@ -65,6 +66,8 @@ class Moments {
   // updates cost O(n) each instead of a pass over the n x n state.
   RowMatrixXd buffer_;
   Index buffered_ = 0;
+  // Per-thread scratch of the rank-k update (not part of the state: not copied).
+  std::vector<std::vector<double>> panels_;
   mutable std::mutex mutex_;
 };
 
