@@ -83,9 +83,10 @@ def test_wide_state_tiled_update(n, dtype):
 
 
 def test_narrow_state_row_split_update():
+    # Enough work (> 1e8 flops per batch) for the threads to split the rows.
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((5000, 64)) - 7.0
-    assert_matches(ds.Moments(64).update(x[:2000]).update(x[2000:]), x)
+    x = rng.standard_normal((5000, 200)) - 7.0
+    assert_matches(ds.Moments(200).update(x[:3000]).update(np.asfortranarray(x[3000:])), x)
 
 
 def test_large_offset_keeps_digits_the_raw_formula_loses():

@@ -79,6 +79,9 @@ void check_rows(const StridedBlock<T>& x, Index r0, Index r1, Index report_offse
   }
 }
 
+// Below this many entries the validation pass runs on one thread.
+constexpr double kParallelElements = 1 << 20;
+
 // Column sums of (x - shift) and column maxima of |x|: one parallel,
 // memory-bound pass that both validates the batch and gives its mean.
 template <class T>
@@ -87,9 +90,10 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
   const Index n = x.cols;
   sum.setZero(n);
   maxabs.setZero(n);
+  // Small batches stay on the calling thread (see kParallelElements).
+  const int threads = static_cast<double>(x.rows) * n < kParallelElements ? 1 : max_threads();
   if (x.row_major()) {
-    const int nt =
-        static_cast<int>(std::min<Index>(max_threads(), std::max<Index>(1, x.rows / 64)));
+    const int nt = static_cast<int>(std::min<Index>(threads, std::max<Index>(1, x.rows / 64)));
     std::vector<VectorXd> part_sum(nt, VectorXd::Zero(n));
     std::vector<VectorXd> part_max(nt, VectorXd::Zero(n));
 #pragma omp parallel num_threads(nt)
@@ -100,13 +104,20 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
       double* s = part_sum[t].data();
       double* m = part_max[t].data();
       const double* k = shift.data();
-      for (Index i = r0; i < r1; ++i) {
-        const T* row = x.data + i * x.rs;
+      const auto accumulate = [&](const T* row, Index step) {
         for (Index j = 0; j < n; ++j) {
-          const double v = static_cast<double>(row[j * x.cs]);
+          const double v = static_cast<double>(row[j * step]);
           s[j] += v - k[j];
           const double a = std::abs(v);
           m[j] = m[j] < a ? a : m[j];
+        }
+      };
+      for (Index i = r0; i < r1; ++i) {
+        // A literal unit step lets the compiler vectorise the common C-order case.
+        if (x.cs == 1) {
+          accumulate(x.data + i * x.rs, 1);
+        } else {
+          accumulate(x.data + i * x.rs, x.cs);
         }
       }
     }
@@ -115,7 +126,7 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
       maxabs = maxabs.cwiseMax(part_max[t]);
     }
   } else {
-#pragma omp parallel for schedule(static) num_threads(max_threads())
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (Index j = 0; j < n; ++j) {
       const T* col = x.data + j * x.cs;
       double s = 0.0, m = 0.0;
@@ -199,7 +210,7 @@ inline void reserve_panels(std::vector<std::vector<double>>& buffers, int thread
 
 // Below this many flops a batch runs on one thread: waking a second one
 // costs more than it saves, and far more on a loaded machine.
-constexpr double kParallelFlops = 3.0e7;
+constexpr double kParallelFlops = 1.0e8;
 
 // m2 (lower) += sum over rows of c c^T with c = (x - shift) - mean, plus
 // extra extra^T when `extra` is non-empty: the blocked symmetric rank-k
