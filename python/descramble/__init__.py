@@ -34,10 +34,12 @@ from . import dask, deer, deernet, iterative, plot, smoothness, torch
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .moments import Moments
 from .qap import quadratic_assignment
 from .smoothness import Operator
 
 __all__ = [
+    "Moments",
     "__version__",
     "Descrambling",
     "Gram",
