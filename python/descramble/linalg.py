@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from . import _core
 from ._validation import square_matrix
 
 
-def eigh(a: Any, k: Optional[int] = None, *, eigvals_only: bool = False):
+def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
     """Eigenvalues and eigenvectors of a real symmetric matrix, ascending.
 
     Like :func:`numpy.linalg.eigh` with ``UPLO="L"``: only the lower triangle is
