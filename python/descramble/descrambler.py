@@ -292,8 +292,8 @@ def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
         return []
     tol = rtol * float(np.max(np.abs(values)))
     # Split the index range wherever consecutive values differ by more than tol.
-    cuts = np.flatnonzero(np.abs(np.diff(values)) > tol) + 1
-    return [b.tolist() for b in np.split(np.arange(values.size), cuts) if b.size > 1]
+    bounds = [0, *(np.flatnonzero(np.abs(np.diff(values)) > tol) + 1).tolist(), values.size]
+    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a > 1]
 
 
 def _rounding_scale(lam: np.ndarray, mu: np.ndarray, n: int) -> float:
