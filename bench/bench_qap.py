@@ -10,7 +10,8 @@ its magnitude; both objectives are kept in the record.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +26,10 @@ def _fourier_L(n: int) -> np.ndarray:
     k = np.arange(1, n)
     if n % 2 == 0:
         col = -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2
-        c0 = -np.pi**2 / (3 * h**2) - 1 / 6
+        c0 = -(np.pi**2) / (3 * h**2) - 1 / 6
     else:
         col = -0.5 * (-1.0) ** k / (np.sin(k * h / 2) * np.tan(k * h / 2))
-        c0 = -np.pi**2 / (3 * h**2) + 1 / 12
+        c0 = -(np.pi**2) / (3 * h**2) + 1 / 12
     c = np.concatenate([[c0], col])
     D = c[np.abs(np.subtract.outer(np.arange(n), np.arange(n)))]
     return D.T @ D

@@ -32,12 +32,12 @@ def fourier_L(n: int) -> np.ndarray:
     k = np.arange(1, n)
     if n % 2 == 0:
         c = np.concatenate(
-            [[-np.pi**2 / (3 * h**2) - 1 / 6], -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2]
+            [[-(np.pi**2) / (3 * h**2) - 1 / 6], -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2]
         )
     else:
         c = np.concatenate(
             [
-                [-np.pi**2 / (3 * h**2) + 1 / 12],
+                [-(np.pi**2) / (3 * h**2) + 1 / 12],
                 -0.5 * (-1.0) ** k / (np.sin(k * h / 2) * np.tan(k * h / 2)),
             ]
         )
@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         axes,
         (S[:, shown], scrambled[:, shown], (P @ scrambled)[:, shown]),
         ("hidden (planted order)", "scrambled", f"descrambled ({method})"),
+        strict=True,
     ):
         ax.imshow(data, aspect="auto", cmap="RdBu_r", interpolation="nearest")
         ax.set_title(title)
