@@ -30,20 +30,25 @@ except ImportError as exc:  # pragma: no cover - only without a build
 
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
 from . import deer, deernet, iterative, plot, smoothness
+from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .qap import quadratic_assignment
 from .smoothness import Operator
 
 __all__ = [
     "__version__",
+    "Descrambling",
+    "Gram",
+    "Operator",
     "deer",
     "deernet",
-    "Descrambling",
     "descramble",
     "eigh",
-    "Gram",
     "iterative",
-    "Operator",
+    "linear_sum_assignment",
+    "linear_sum_assignment_batch",
     "plot",
+    "quadratic_assignment",
     "smoothness",
 ]
