@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import descrambler, figure, image, loglog_slope, main, save, tied_blocks
+import descramble as ds
+from _common import figure, image, loglog_slope, main, save, tied_blocks
 
 
 def make_layer(n_hidden: int, n_in: int, rng: np.random.Generator):
@@ -58,7 +59,6 @@ def svd_error(result, W: np.ndarray, sigma: np.ndarray, V: np.ndarray) -> float:
 
 def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     """Descramble isotropic data through one linear layer at growing sample sizes."""
-    descramble, Gram = descrambler()
     rng = np.random.default_rng(seed)
     n_hidden, n_in, c = 16, 8, 2.0
     W, sigma, V = make_layer(n_hidden, n_in, rng)
@@ -69,14 +69,14 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     for i, N in enumerate(sizes):
         for j in range(repeats):
             X = np.sqrt(c) * rng.standard_normal((N, n_in))
-            errors[i, j] = svd_error(descramble(X @ W.T), W, sigma, V)
+            errors[i, j] = svd_error(ds.descramble(X @ W.T), W, sigma, V)
     # Root mean square over repeats: the mean squared error falls exactly like 1/N
     # in the asymptotic regime, and averages far better than the error itself.
     mean = np.sqrt(np.mean(errors**2, axis=1))
     slope = loglog_slope(sizes, mean)
 
     # The N -> infinity limit, straight from the exact Gram matrix c W W^T.
-    exact = descramble(Gram(c * W @ W.T))
+    exact = ds.descramble(ds.Gram(c * W @ W.T))
     limit_error = svd_error(exact, W, sigma, V)
 
     fig, axes = figure(1, 1, (6, 4.5))
@@ -94,7 +94,7 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
 
     # Raw, descrambled, and SVD prediction (signs of the prediction matched to P W).
     X = np.sqrt(c) * rng.standard_normal((int(sizes[-1]), n_in))
-    res = descramble(X @ W.T)
+    res = ds.descramble(X @ W.T)
     PW = res.apply(W, side="output")
     svd_rows = np.zeros_like(PW)
     svd_rows[: sigma.size] = sigma[:, None] * V.T

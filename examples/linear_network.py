@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import descrambler, figure, image, main, save
+import descramble as ds
+from _common import figure, image, main, save
 
 
 def patterns(n_in: int, n_modes: int) -> np.ndarray:
@@ -64,7 +65,6 @@ def half_time(curve: np.ndarray) -> int:
 
 def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     """Train, descramble at checkpoints, and measure ``P W1`` against ``T A(t) V^T``."""
-    descramble, _ = descrambler()
     rng = np.random.default_rng(seed)
     n_in, n_hidden, alpha = 32, 16, 0.5
     strengths = np.array([2.0, 1.4, 1.0, 0.7])  # a_k: the patterns' amplitudes
@@ -90,7 +90,7 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     for step in checkpoints:
         W1 = history[step]
         X = rng.standard_normal((n_samples, n_in)) @ chol.T  # samples with E[x x^T] = sxx
-        res = descramble(X @ W1.T)
+        res = ds.descramble(X @ W1.T)
         PW1 = res.apply(W1, side="output")
         coeff = res.T.T @ PW1 @ V  # the matrix A(t), up to signs, if the theory holds
         diag = np.diag(coeff[: V.shape[1]])
