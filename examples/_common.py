@@ -120,18 +120,6 @@ def loglog_slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
-def descrambler():
-    """``(ds.descramble, ds.Gram)``; a numpy stand-in while the core is not on main."""
-    import descramble as ds
-
-    if hasattr(ds, "descramble"):
-        return ds.descramble, ds.Gram
-    import _prototype
-
-    note("ds.descramble is not available yet; using the numpy prototype")
-    return _prototype.descramble, _prototype.Gram
-
-
 def note(message: str) -> None:
     """A remark for the reader, on stderr so that stdout stays pure JSON."""
     print(f"note: {message}", file=sys.stderr)
