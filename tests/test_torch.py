@@ -546,3 +546,9 @@ def test_apply_orthogonal_refuses_nonlinearity_and_non_orthogonal(mlp):
         dt.apply_orthogonal(model, "1", np.eye(1))
     with pytest.raises(ValueError, match="supports nn.Linear"):
         dt.apply_orthogonal(nn.Sequential(nn.Conv1d(1, 2, 1)), "0", np.eye(2))
+
+
+def test_missing_torch_gives_a_clear_import_error(monkeypatch, mlp):
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    with pytest.raises(ImportError, match=r'pip install "descramble\[torch\]"'):
+        dt.capture(mlp, "0", [])

@@ -28,13 +28,14 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
-from . import iterative, smoothness
+from . import dask, iterative, smoothness, torch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
 from .smoothness import Operator
 
 __all__ = [
     "__version__",
+    "dask",
     "Descrambling",
     "descramble",
     "eigh",
@@ -42,4 +43,5 @@ __all__ = [
     "iterative",
     "Operator",
     "smoothness",
+    "torch",
 ]
