@@ -39,19 +39,19 @@ from .qap import quadratic_assignment
 from .smoothness import Operator
 
 __all__ = [
-    "Moments",
     "__version__",
-    "Descrambling",
-    "Gram",
-    "Operator",
     "dask",
     "deer",
     "deernet",
     "descramble",
+    "Descrambling",
     "eigh",
+    "Gram",
     "iterative",
     "linear_sum_assignment",
     "linear_sum_assignment_batch",
+    "Moments",
+    "Operator",
     "plot",
     "quadratic_assignment",
     "smoothness",
