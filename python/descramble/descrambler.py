@@ -84,6 +84,11 @@ class Descrambling:
         ``(objective - lower_bound) / |lower_bound|``: the optimality certificate
         (rounding-level for orthogonal groups). When the bound is zero to
         rounding, 0 if the objective is zero to rounding too, otherwise ``inf``.
+        "Rounding level" is about ``eps * sum(lam) * mu[0] / lower_bound``: each
+        ``u_i^T G u_i`` is known to ``eps ||G||`` and weighted by ``lam_i``, which
+        grows like ``k^4`` for second-order Fourier smoothness, so for wide layers
+        with fast-decaying spectra it reaches ``1e-8`` (n = 2048) rather than
+        ``1e-16``.
     ties : dict
         ``{"smoothness": [[i, j, ...], ...], "data": [[...], ...]}``: blocks of
         indices of tied eigenvalues (relative tolerance :data:`TIE_RTOL` of the

@@ -143,7 +143,7 @@ def _q_gradient(inv: np.ndarray, p: np.ndarray, dfdp: np.ndarray) -> np.ndarray:
     """Gradient of ``f(P(Q))`` with respect to an unconstrained ``Q``.
 
     From ``dP = -(I + Q)^-1 dQ (I + P)``:
-    ``df/dQ = -(I + Q)^-T (df/dP) (I + P)^T`` (PAPER.md section 4).
+    ``df/dQ = -(I + Q)^-T (df/dP) (I + P)^T`` (Amey et al., doi:10.1073/pnas.2016917118).
     """
     y = inv.T @ dfdp
     return -(y + y @ p.T)
@@ -383,7 +383,7 @@ def cayley(
     n = g.shape[0]
     lmat = _smoothness_matrix(smoothness, order, n)
     g_norm, l_norm = _spectral_norm(g), _spectral_norm(lmat)
-    # Rescale to spectral norm n (PAPER.md section 4); a zero matrix stays zero.
+    # Rescale to spectral norm n as the papers' code does; a zero matrix stays zero.
     gs = g * (n / g_norm) if g_norm > 0 else g
     ls = lmat * (n / l_norm) if l_norm > 0 else lmat
     factor = (g_norm / n if g_norm > 0 else 1.0) * (l_norm / n if l_norm > 0 else 1.0)
