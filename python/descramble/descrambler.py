@@ -263,10 +263,11 @@ def _smoothness_basis(
         order = 2 if order is None else order
         lam, t = basis(smoothness, size, order)
         return lam, t, (smoothness, order, size)
-    if order is not None:
+    if order not in (None, 2):
+        # 2 is the signature's default, so it cannot signal a deliberate choice.
         raise ValueError(
-            "descramble: order applies to smoothness kind names only, not to a matrix or "
-            "an Operator"
+            f"descramble: order={order!r} applies to smoothness kind names only, not to a "
+            "matrix or an Operator"
         )
     if isinstance(smoothness, Operator):
         op = smoothness
@@ -348,7 +349,7 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
 def descramble(
     data: Any,
     smoothness: Any = "fourier",
-    order: int | None = None,
+    order: int | None = 2,
     center: bool = False,
     group: str = "orthogonal",
     k: int | None = None,
@@ -377,9 +378,10 @@ def descramble(
         A built-in kind (``"fourier"``, ``"periodic"``, ``"dirichlet"``,
         ``"neumann"``; see :mod:`descramble.smoothness`), a differentiation
         matrix ``D``, or ``ds.Operator(D=...)`` / ``ds.Operator(L=...)``.
-    order : int, optional
-        Derivative order of a built-in kind (default 2). Not allowed with a
-        matrix or an Operator.
+    order : int
+        Derivative order of a built-in kind. With a matrix or an Operator only
+        the default (2, or None) is accepted: any other value is an error
+        rather than silently ignored.
     center : bool
         Use the centred scatter matrix ``sum (x - m)(x - m)^T`` instead of the
         raw Gram matrix ``sum x x^T`` (the papers' code uses the raw one). The

@@ -275,8 +275,10 @@ def _smoothness_matrix(smoothness: Any, order: int | None, n: int) -> np.ndarray
             )
         d = operator(smoothness, n, 2 if order is None else order)
         return d.T @ d
-    if order is not None:
-        raise ValueError("order applies to smoothness kind names only, not to a matrix or Operator")
+    if order not in (None, 2):
+        raise ValueError(
+            f"order={order!r} applies to smoothness kind names only, not to a matrix or Operator"
+        )
     if isinstance(smoothness, Operator):
         op = smoothness
     elif isinstance(smoothness, np.ndarray):
@@ -331,7 +333,7 @@ def cayley_gradient(
 def cayley(
     data: Any,
     smoothness: Any = "fourier",
-    order: int | None = None,
+    order: int | None = 2,
     maxiter: int = 1000,
     guess: Any = None,
     center: bool = False,
