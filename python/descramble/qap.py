@@ -57,6 +57,11 @@ def _score(A: np.ndarray, B: np.ndarray, perm: np.ndarray) -> float:
     return float(np.sum(A * B[np.ix_(perm, perm)]))
 
 
+def _inner(x: np.ndarray, y: np.ndarray) -> float:
+    """Frobenius inner product. Not np.vdot: a BLAS call whose threads stall on a busy machine."""
+    return float(np.einsum("ij,ij->", x, y))
+
+
 def _rng(rng: Any) -> Any:
     if isinstance(rng, np.random.RandomState | np.random.Generator):
         return rng
@@ -209,15 +214,15 @@ def _faq(
         _, cols = linear_sum_assignment(grad, maximize=maximize)
         XQ, YQ = products_perm(cols)
         # f(P + t R), R = Q - P, is f(P) + b t + a t^2 (exact line search).
-        b = float(grad[rows, cols].sum() - np.vdot(grad, P))
-        a = float(XQ[rows, cols].sum() - np.vdot(XQ, P) - X[rows, cols].sum() + np.vdot(X, P))
+        b = float(grad[rows, cols].sum()) - _inner(grad, P)
+        a = float(XQ[rows, cols].sum() - X[rows, cols].sum()) - _inner(XQ - X, P)
         if a * sign > 0 and 0 <= -b / (2 * a) <= 1:
             t = -b / (2 * a)
         else:
             # Endpoints: move to Q unless staying at P is strictly better (as scipy).
             t = 1.0 if (a + b) * sign <= 0 else 0.0
         # ||P_new - P||_F = t ||Q - P||_F, with ||Q - P||^2 = m - 2 P[rows, cols].sum() + ||P||^2.
-        step2 = max(m - 2.0 * float(P[rows, cols].sum()) + float(np.vdot(P, P)), 0.0)
+        step2 = max(m - 2.0 * float(P[rows, cols].sum()) + _inner(P, P), 0.0)
         P = (1.0 - t) * P
         P[rows, cols] += t
         X = (1.0 - t) * X + t * XQ
