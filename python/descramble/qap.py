@@ -339,13 +339,23 @@ def _delta(
     there and are corrected with their exact change.
     """
     c1 = np.diag(C1)
-    c2 = np.diag(C2)
     b = np.diag(Bp)
+    ar, as_ = a[:, None], a[None, :]
+    br, bs = b[:, None], b[None, :]
+    if C2 is C1:
+        # Symmetric A and Bp: the column terms equal the row terms and the
+        # antisymmetric corner term vanishes, which halves the work.
+        out = C1 + C1.T
+        out -= c1[:, None]
+        out -= c1[None, :]
+        out *= 2.0
+        out -= 2.0 * ((ar - A) * (Bp - br) + (A - as_) * (bs - Bp))
+        out += (ar - as_) * (bs - br)
+        return out
+    c2 = np.diag(C2)
     row = c1[:, None] + c1[None, :] - C1 - C1.T
     col = c2[:, None] + c2[None, :] - C2 - C2.T
     At, Bt = A.T, Bp.T
-    ar, as_ = a[:, None], a[None, :]
-    br, bs = b[:, None], b[None, :]
     # Terms j in {r, s} of the row and column sums (they are not simple swaps).
     excl = (
         (ar - At) * (Bt - br)
