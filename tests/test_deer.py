@@ -87,6 +87,16 @@ def test_kernel_large_argument_asymptotics():
     assert np.max(np.abs(deer.kernel_function(x) - leading) * x**1.5) < 1.0
 
 
+def test_kernel_and_fresnel_at_extreme_arguments():
+    with np.errstate(all="raise"):
+        c, s = deer.fresnel([1e12, 1e200, -1.7e308])
+        k = deer.kernel_function([1e100, 1e300, 1.7e308])
+    np.testing.assert_allclose(c, [0.5, 0.5, -0.5], atol=1e-12)
+    np.testing.assert_allclose(s, [0.5, 0.5, -0.5], atol=1e-12)
+    # |K(x)| <= sqrt(pi / (6x)) + 1/(6x) -> 0.
+    assert np.all(np.abs(k) < 1e-49)
+
+
 def test_kernel_is_even_and_bounded():
     x = np.linspace(0, 300, 3001)
     np.testing.assert_array_equal(deer.kernel_function(-x), deer.kernel_function(x))

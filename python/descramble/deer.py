@@ -66,6 +66,7 @@ DIPOLAR_CONSTANT = 52.04
 # slowly below ~1.5).
 _FRESNEL_SWITCH = 2.0
 _SERIES_TERMS = 64
+_FRESNEL_HUGE = 1e150
 _FRACTION_DEPTH = 64
 # Rows of distributions evaluated at once (a 256 x 1021 float64 block is 2 MB).
 _MIXTURE_BLOCK = 256
@@ -96,8 +97,12 @@ def fresnel(x: Any) -> tuple[np.ndarray, np.ndarray]:
     q = np.abs(arr)
     value = np.empty(q.shape, dtype=np.complex128)
     small = q < _FRESNEL_SWITCH
+    # Beyond _FRESNEL_HUGE, q^2 would overflow; C and S equal 1/2 there to within 1/(pi q).
+    huge = q > _FRESNEL_HUGE
+    middle = ~small & ~huge
     value[small] = _fresnel_series(q[small])
-    value[~small] = _fresnel_fraction(q[~small])
+    value[middle] = _fresnel_fraction(q[middle])
+    value[huge] = 0.5 + 0.5j
     sign = np.sign(arr)
     return sign * value.real, sign * value.imag
 
@@ -154,10 +159,11 @@ def kernel_function(x: Any) -> np.ndarray:
     # next term is < 1e-24), and it avoids sqrt(pi / (6x)) overflowing for subnormal x.
     tiny = a < _KERNEL_TAYLOR
     safe = np.where(tiny, 1.0, a)
-    q = np.sqrt(6.0 * safe / np.pi)
-    c, s = fresnel(q)
-    value = np.sqrt(np.pi / (6.0 * safe)) * (np.cos(safe) * c + np.sin(safe) * s)
-    a2 = a * a
+    # sqrt factored so that nothing overflows up to the largest double.
+    root = np.sqrt(safe)
+    c, s = fresnel(math.sqrt(6.0 / math.pi) * root)
+    value = (math.sqrt(math.pi / 6.0) / root) * (np.cos(safe) * c + np.sin(safe) * s)
+    a2 = np.where(tiny, a, 0.0) ** 2
     return np.where(tiny, 1.0 - a2 * (0.4 - a2 * (2.0 / 35.0)), value)
 
 
