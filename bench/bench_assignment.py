@@ -14,7 +14,8 @@ import importlib.util
 import os
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def _cost_family(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
 
 
 def _load_peers() -> dict[str, Any]:
-    """{"lap": module with lap's lapjv, "lapx": module with lapx's solvers} (either may be absent)."""
+    """{"lap": lap's module, "lapx": lapx's module}; either may be absent."""
     peers: dict[str, Any] = {}
     try:
         mod = importlib.import_module("lap")
@@ -111,8 +112,12 @@ def run(quick: bool) -> list[dict]:
             ours_total = float(c64[rows, cols].sum())
             ref_total = float(c64[ref_rows, ref_cols].sum())
             error = abs(ours_total - ref_total) / max(abs(ref_total), 1.0)
-            params: dict[str, Any] = {"n": n, "shape": list(cost.shape), "family": family,
-                                      "dtype": str(cost.dtype)}
+            params: dict[str, Any] = {
+                "n": n,
+                "shape": list(cost.shape),
+                "family": family,
+                "dtype": str(cost.dtype),
+            }
             best_lapx = None
             if not quick or n <= 256:
                 for name, fn in _peer_cases(peers, cost, family, n):

@@ -101,3 +101,9 @@ def test_errors():
         ddask.moments(np.zeros((5, 2)))
     with pytest.raises(ValueError, match="split_every must be >= 2"):
         ddask.moments(da.zeros((5, 2), chunks=2), split_every=1)
+
+
+def test_missing_dask_gives_a_clear_import_error(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "dask", None)
+    with pytest.raises(ImportError, match=r'pip install "descramble\[dask\]"'):
+        ddask.moments(None)

@@ -351,3 +351,16 @@ def test_peak_memory_well_under_data_size(tmp_path):
     peak_bytes = int(res.stdout.split()[-1]) * 1024  # ru_maxrss is in KiB on Linux
     assert _report(tmp_path / "out")["samples"] == shards * rows_per_shard
     assert peak_bytes < 0.5 * data_bytes, (peak_bytes, data_bytes)
+
+
+def test_permutation_group(tmp_path):
+    X = _data(rows=200, n=7, seed=11)
+    np.save(tmp_path / "a.npy", X)
+    assert _fit(tmp_path / "a.npy", "--out", tmp_path / "o", "--group", "permutation") == 0
+    P = np.load(tmp_path / "o" / "descrambler.npy")
+    np.testing.assert_array_equal(np.sort(P, axis=None)[-7:], np.ones(7))
+    np.testing.assert_array_equal(P.sum(0), np.ones(7))
+    rep = _report(tmp_path / "o")
+    ref = _reference(X, group="permutation")
+    np.testing.assert_allclose(rep["objective"], ref.objective, rtol=1e-9)
+    assert rep["objective"] >= rep["lower_bound"] * (1 - 1e-12)

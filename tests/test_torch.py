@@ -546,3 +546,21 @@ def test_apply_orthogonal_refuses_nonlinearity_and_non_orthogonal(mlp):
         dt.apply_orthogonal(model, "1", np.eye(1))
     with pytest.raises(ValueError, match="supports nn.Linear"):
         dt.apply_orthogonal(nn.Sequential(nn.Conv1d(1, 2, 1)), "0", np.eye(2))
+
+
+def test_missing_torch_gives_a_clear_import_error(monkeypatch, mlp):
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    with pytest.raises(ImportError, match=r'pip install "descramble\[torch\]"'):
+        dt.capture(mlp, "0", [])
+
+
+def test_permutation_descrambler_applied_with_permute(mlp):
+    X = torch.randn(300, 6, generator=torch.Generator().manual_seed(21))
+    r = dt.descramble_model(mlp, [X], layers="0", group="permutation", where="post")["0"]
+    with torch.no_grad():
+        before = mlp(X)
+        w = mlp[0].weight.detach().double().numpy().copy()
+    dt.permute(mlp, "0", r.P)
+    with torch.no_grad():
+        torch.testing.assert_close(mlp(X), before, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(mlp[0].weight.detach().double().numpy(), np.asarray(r.P) @ w)

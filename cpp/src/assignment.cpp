@@ -322,8 +322,7 @@ void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool
 }
 
 template <class T>
-AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cost,
-                                       bool maximize) {
+AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cost, bool maximize) {
   const Index k = std::min(cost.rows(), cost.cols());
   AssignmentResult r;
   r.row_ind.resize(k);
@@ -334,8 +333,8 @@ AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cos
 }
 
 template <class T>
-void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& problems,
-                                 bool maximize, std::vector<AssignmentResult>& results,
+void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& problems, bool maximize,
+                                 std::vector<AssignmentResult>& results,
                                  std::vector<std::string>& errors) {
   const Index count = static_cast<Index>(problems.size());
   results.assign(count, AssignmentResult{});
@@ -357,16 +356,16 @@ void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& proble
   }
 }
 
-template void linear_sum_assignment<float>(const float*, Index, Index, Index, bool,
-                                           std::int64_t*, std::int64_t*);
-template void linear_sum_assignment<double>(const double*, Index, Index, Index, bool,
-                                            std::int64_t*, std::int64_t*);
+template void linear_sum_assignment<float>(const float*, Index, Index, Index, bool, std::int64_t*,
+                                           std::int64_t*);
+template void linear_sum_assignment<double>(const double*, Index, Index, Index, bool, std::int64_t*,
+                                            std::int64_t*);
 template AssignmentResult linear_sum_assignment<float>(const Eigen::Ref<const RowMatrix<float>>&,
                                                        bool);
-template AssignmentResult linear_sum_assignment<double>(
-    const Eigen::Ref<const RowMatrix<double>>&, bool);
-template void linear_sum_assignment_batch<float>(const std::vector<AssignmentProblem<float>>&,
-                                                 bool, std::vector<AssignmentResult>&,
+template AssignmentResult linear_sum_assignment<double>(const Eigen::Ref<const RowMatrix<double>>&,
+                                                        bool);
+template void linear_sum_assignment_batch<float>(const std::vector<AssignmentProblem<float>>&, bool,
+                                                 std::vector<AssignmentResult>&,
                                                  std::vector<std::string>&);
 template void linear_sum_assignment_batch<double>(const std::vector<AssignmentProblem<double>>&,
                                                   bool, std::vector<AssignmentResult>&,

@@ -40,8 +40,7 @@ enum ColumnKind : unsigned char { kTop = 0, kMixed = 1, kBottom = 2 };
 // increasing d (k of them), nonzero z and rho > 0. Writes delta[i] = d_i -
 // lambda_j, computed as (d_i - d_origin) - tau so that it is accurate even
 // when lambda_j is very close to a pole; returns lambda_j.
-double secular_root(const double* d, const double* z, Index k, double rho, Index j,
-                    double* delta) {
+double secular_root(const double* d, const double* z, Index k, double rho, Index j, double* delta) {
   const double rho_inv = 1.0 / rho;
   if (k == 1) {
     delta[0] = -rho * z[0] * z[0];
@@ -374,8 +373,8 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
     for (;;) {
       Index m = l;
       for (; m + 1 < n; ++m) {
-        if (std::abs(ee[m]) <= eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) +
-                                   safe_min) {
+        if (std::abs(ee[m]) <=
+            eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) + safe_min) {
           break;
         }
       }
@@ -391,7 +390,10 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
       for (Index i = m - 1; i >= l; --i) {
         const double f = s * ee[i];
         const double b = c * ee[i];
-        r = std::hypot(f, g);
+        // T is scaled to unit norm, so f^2 + g^2 only underflows when both
+        // are below 1e-154; hypot (slow) handles that rare case.
+        r = std::sqrt(f * f + g * g);
+        if (r < 1e-150) r = std::hypot(f, g);
         ee[i + 1] = r;
         if (r == 0.0) {  // the rotation vanished: split here and restart
           dd[i + 1] -= p;
@@ -399,8 +401,9 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
           underflow = true;
           break;
         }
-        s = f / r;
-        c = g / r;
+        const double r_inv = 1.0 / r;
+        s = f * r_inv;
+        c = g * r_inv;
         g = dd[i + 1] - p;
         r = (dd[i] - g) * s + 2.0 * c * b;
         p = s * r;

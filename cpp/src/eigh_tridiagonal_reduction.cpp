@@ -26,7 +26,7 @@ namespace {
 constexpr Index kPanel = 32;       // reflectors per panel (dlatrd's nb)
 constexpr Index kUnblocked = 128;  // trailing size finished by a single panel
 constexpr Index kTile = 128;       // column tile of the rank-2k trailing update
-constexpr Index kBackBlock = 64;   // reflectors per compact-WY block
+constexpr Index kBackBlock = 128;  // reflectors per compact-WY block
 constexpr Index kParallelSymv = 256;
 
 int thread_count() {

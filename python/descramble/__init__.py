@@ -34,22 +34,24 @@ from . import dask, deer, deernet, iterative, plot, smoothness, torch
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .moments import Moments
 from .qap import quadratic_assignment
 from .smoothness import Operator
 
 __all__ = [
     "__version__",
-    "Descrambling",
-    "Gram",
-    "Operator",
     "dask",
     "deer",
     "deernet",
     "descramble",
+    "Descrambling",
     "eigh",
+    "Gram",
     "iterative",
     "linear_sum_assignment",
     "linear_sum_assignment_batch",
+    "Moments",
+    "Operator",
     "plot",
     "quadratic_assignment",
     "smoothness",

@@ -291,18 +291,9 @@ def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
     if values.size < 2:
         return []
     tol = rtol * float(np.max(np.abs(values)))
-    blocks: list[list[int]] = []
-    current = [0]
-    for i in range(1, values.size):
-        if abs(values[i] - values[i - 1]) <= tol:
-            current.append(i)
-        else:
-            if len(current) > 1:
-                blocks.append(current)
-            current = [i]
-    if len(current) > 1:
-        blocks.append(current)
-    return blocks
+    # Split the index range wherever consecutive values differ by more than tol.
+    bounds = [0, *(np.flatnonzero(np.abs(np.diff(values)) > tol) + 1).tolist(), values.size]
+    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a > 1]
 
 
 def _rounding_scale(lam: np.ndarray, mu: np.ndarray, n: int) -> float:

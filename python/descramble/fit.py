@@ -17,9 +17,11 @@ sequential pass, and ``--resume`` re-reads (without recomputing anything) the
 prefix of the file that was being read when the job stopped, to check it is the
 same data.
 
-``--resume``: after every shard, and every ``--checkpoint-blocks`` blocks inside a
-shard, the partial statistics and the position reached are written atomically to
-``DIR/checkpoint.npz``. A rerun with ``--resume`` continues from there and gives
+``--resume``: every ``--checkpoint-blocks`` blocks (at the end of the shard that
+completes them, or inside a big shard) and after the last block, the partial
+statistics and the position reached are written atomically (temporary file,
+``os.replace``) to ``DIR/checkpoint.npz``; many small shards therefore do not pay
+for an n x n write each. A rerun with ``--resume`` continues from there and gives
 the same answer as an uninterrupted run. The checkpoint is kept after success, so
 ``--resume`` with other solver options (``--smoothness``, ``--group``, ...)
 re-solves without reading the data again (the files' sizes and modification
@@ -104,7 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint-blocks",
         type=int,
         default=64,
-        help="inside a shard, checkpoint every this many blocks (default: 64)",
+        help="write a checkpoint every this many blocks (default: 64)",
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue from DIR/checkpoint.npz if present"
@@ -282,6 +284,8 @@ def _run(args: argparse.Namespace) -> int:
     batch_rows = args.batch_rows or max(1, _BLOCK_BYTES // (8 * n))
     if batch_rows < 1:
         raise _io.InputError(f"--batch-rows must be >= 1, got {batch_rows}")
+    if args.checkpoint_blocks < 1:
+        raise _io.InputError(f"--checkpoint-blocks must be >= 1, got {args.checkpoint_blocks}")
 
     identity = _identity(shards)
     ckpt_path = out / CHECKPOINT
@@ -341,6 +345,7 @@ def _run(args: argparse.Namespace) -> int:
         checkpoints += 1
         _after_checkpoint(checkpoints)
 
+    since = 0  # blocks read since the last checkpoint
     try:
         for i in range(pos_shard, len(shards)):
             shard = shards[i]
@@ -351,7 +356,6 @@ def _run(args: argparse.Namespace) -> int:
                 hasher = hashers.setdefault(key, _io.FileHasher(shard.path))
             start = pos_row if i == pos_shard else 0
             blocks = _io.iter_blocks(shard, batch_rows, start_row=start, hasher=hasher)
-            since = 0
             t0 = time.perf_counter()
             for r0, block in blocks:
                 t1 = time.perf_counter()
@@ -361,7 +365,7 @@ def _run(args: argparse.Namespace) -> int:
                 t_acc += t2 - t1
                 progress.update(block.shape[0])
                 since += 1
-                if since == args.checkpoint_blocks and r0 + block.shape[0] < shard.rows:
+                if since >= args.checkpoint_blocks and r0 + block.shape[0] < shard.rows:
                     checkpoint(i, r0 + block.shape[0], key)
                     since = 0
                 t0 = time.perf_counter()
@@ -372,7 +376,11 @@ def _run(args: argparse.Namespace) -> int:
                 file_hashes[key] = hasher.finish()
                 t_read += time.perf_counter() - t0
                 del hashers[key]
-            checkpoint(i + 1, 0, None if last_of_file else key)
+            # At a shard's end when due, and always after the last one (so that --resume
+            # can re-solve with other options without reading the data again).
+            if since >= args.checkpoint_blocks or i + 1 == len(shards):
+                checkpoint(i + 1, 0, None if last_of_file else key)
+                since = 0
     finally:
         progress.close()
 

@@ -226,9 +226,7 @@ def solve_permutation(
             raise ValueError(f"solve_permutation: {name} must have shape ({n}, {n}), got {M.shape}")
     for name, v in (("lam", lam), ("mu", mu)):
         if np.shape(v) != (n,):
-            raise ValueError(
-                f"solve_permutation: {name} must have shape ({n},), got {np.shape(v)}"
-            )
+            raise ValueError(f"solve_permutation: {name} must have shape ({n},), got {np.shape(v)}")
     if n == 0:
         return np.zeros((0, 0)), 0.0, METHOD_EXACT
 

@@ -61,7 +61,7 @@ def _rng(rng: Any) -> Any:
     if isinstance(rng, np.random.RandomState | np.random.Generator):
         return rng
     if rng is None or isinstance(rng, numbers.Integral | np.integer | np.random.SeedSequence):
-        return np.random.default_rng(rng)
+        return np.random.default_rng(rng)  # type: ignore[arg-type]
     raise TypeError(f"rng: expected None, an int or a numpy Generator, got {type(rng).__name__}")
 
 
@@ -136,11 +136,7 @@ def _initial_position(P0: Any, m: int, rng: Any) -> np.ndarray:
     P = np.atleast_2d(np.asarray(P0, dtype=np.float64))
     if P.shape != (m, m):
         raise ValueError("`P0` matrix must have shape m' x m', where m'=n-m")
-    if (
-        (P < 0).any()
-        or not np.allclose(P.sum(axis=0), 1)
-        or not np.allclose(P.sum(axis=1), 1)
-    ):
+    if (P < 0).any() or not np.allclose(P.sum(axis=0), 1) or not np.allclose(P.sum(axis=1), 1):
         raise ValueError("`P0` matrix must be doubly stochastic")
     return P
 
