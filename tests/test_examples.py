@@ -97,6 +97,7 @@ def test_isotropic_svd_error_is_blind_to_signs_and_pair_rotations():
 
 def test_linear_network_descrambled_weights_have_the_saxe_form(linear_network):
     _, numbers = linear_network
+    assert numbers["svd_alignment"] > 1 - 1e-9  # V really is Syx's right singular basis
     assert np.all(numbers["relative_deviation"] < 0.05)
     # Without descrambling the same weights are nowhere near that form.
     assert np.all(numbers["raw_relative_deviation"] > 0.5)
