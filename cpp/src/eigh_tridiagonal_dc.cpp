@@ -23,11 +23,24 @@
 
 #include "eigh_internal.hpp"
 
+#ifdef DESCRAMBLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 namespace descramble::detail {
 
 namespace {
 
-constexpr Index kLeaf = 32;  // sub-problems solved by implicit QR
+constexpr Index kLeaf = 32;             // sub-problems solved by implicit QR
+constexpr Index kParallelHalves = 512;  // solve the two top halves concurrently from here
+
+int thread_count() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
 constexpr Index kRowBlock = 256;  // rows per task of the Gu-Eisenstat products
@@ -136,7 +149,7 @@ class DivideAndConquer {
  public:
   DivideAndConquer(VectorXd& d, VectorXd& e, ColMatrixXd& q) : d_(d), e_(e), q_(q) {}
 
-  void solve(Index lo, Index n) {
+  void solve(Index lo, Index n, bool top) {
     if (n <= kLeaf) {
       leaf(lo, n);
       return;
@@ -146,8 +159,21 @@ class DivideAndConquer {
     // T = diag(T1, T2) + |beta| u u^T with u = e_{n1-1} + sign(beta) e_{n1}.
     d_[lo + n1 - 1] -= std::abs(beta);
     d_[lo + n1] -= std::abs(beta);
-    solve(lo, n1);
-    solve(lo + n1, n - n1);
+    if (top && n >= kParallelHalves && thread_count() > 1) {
+      // The halves are independent: one thread each, with everything inside
+      // them sequential (Eigen and our loops see an active parallel region).
+      // Only the last merge then uses all threads.
+#pragma omp parallel sections num_threads(2)
+      {
+#pragma omp section
+        solve(lo, n1, false);
+#pragma omp section
+        solve(lo + n1, n - n1, false);
+      }
+    } else {
+      solve(lo, n1, false);
+      solve(lo + n1, n - n1, false);
+    }
     merge(lo, n1, n, beta);
   }
 
@@ -351,7 +377,7 @@ void tridiagonal_eigen_dc(VectorXd& d, VectorXd& e, ColMatrixXd& z) {
   }
   d /= scale;
   e /= scale;
-  DivideAndConquer(d, e, z).solve(0, n);
+  DivideAndConquer(d, e, z).solve(0, n, true);
   d *= scale;
 }
 
@@ -361,25 +387,29 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
   const double scale = std::max(d.cwiseAbs().maxCoeff(), e.cwiseAbs().maxCoeff());
   if (scale == 0.0) return;
   // Implicit QL with Wilkinson shifts on T / scale (tql1). The splitting test
-  // |e_i| <= eps sqrt(|d_i| |d_i+1|) is relative, so small eigenvalues of
-  // graded matrices keep their accuracy.
+  // |e_i| <= eps sqrt(|d_i| |d_i+1|) is relative, which keeps small
+  // eigenvalues of graded matrices; the absolute floor 1e-3 eps ||T|| (far
+  // below the error of the reduction) ends the iteration on clusters of
+  // eigenvalues at zero, where the relative test converges slowly.
   std::vector<double> dd(n), ee(n, 0.0);
   for (Index i = 0; i < n; ++i) dd[i] = d[i] / scale;
   for (Index i = 0; i + 1 < n; ++i) ee[i] = e[i] / scale;
   const double eps = 2.0 * kEps;
+  const double floor = 1e-3 * eps;
   const double safe_min = std::numeric_limits<double>::min();
+  Index budget = 30 * n;  // total iterations, as LAPACK's dsterf allows
   for (Index l = 0; l < n; ++l) {
-    int iterations = 0;
     for (;;) {
       Index m = l;
       for (; m + 1 < n; ++m) {
-        if (std::abs(ee[m]) <=
-            eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) + safe_min) {
+        const double em = std::abs(ee[m]);
+        if (em <= floor ||
+            em <= eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) + safe_min) {
           break;
         }
       }
       if (m == l) break;
-      if (++iterations > 60 * 4) {
+      if (--budget < 0) {
         throw std::runtime_error("eigh: the tridiagonal QL iteration did not converge");
       }
       double g = (dd[l + 1] - dd[l]) / (2.0 * ee[l]);
