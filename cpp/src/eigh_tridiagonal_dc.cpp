@@ -15,6 +15,7 @@
 //   * the eigenvector update is a matrix product, split by the block structure
 //     of the half problems' vectors so that no zero block is multiplied.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -69,6 +70,7 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
     const double gap = d[q] - d[p];
     const double mid = 0.5 * gap;
     double f = rho_inv;
+#pragma omp simd reduction(+ : f)
     for (Index i = 0; i < k; ++i) f += z[i] * z[i] / ((d[i] - d[p]) - mid);
     if (f >= 0.0) {  // the root lies in the left half: measure it from d_p
       origin = p;
@@ -93,11 +95,15 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
   const double d0 = d[origin];
   for (int it = 0; it < kMaxSecularIterations; ++it) {
     double psi = 0, dpsi = 0, phi = 0, dphi = 0;
+    // Reassociating these sums (SIMD) changes them by rounding only, which
+    // the stopping test below already allows for.
+#pragma omp simd reduction(+ : psi, dpsi)
     for (Index i = 0; i <= p; ++i) {
       const double t = z[i] / ((d[i] - d0) - tau);
       psi += z[i] * t;
       dpsi += t * t;
     }
+#pragma omp simd reduction(+ : phi, dphi)
     for (Index i = p + 1; i < k; ++i) {
       const double t = z[i] / ((d[i] - d0) - tau);
       phi += z[i] * t;
@@ -147,7 +153,10 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
 
 class DivideAndConquer {
  public:
-  DivideAndConquer(VectorXd& d, VectorXd& e, ColMatrixXd& q) : d_(d), e_(e), q_(q) {}
+  // `failed` is set when a leaf's QR iteration does not converge; the caller
+  // throws after the (possibly parallel) recursion, never inside it.
+  DivideAndConquer(VectorXd& d, VectorXd& e, ColMatrixXd& q, std::atomic<bool>& failed)
+      : d_(d), e_(e), q_(q), failed_(failed) {}
 
   void solve(Index lo, Index n, bool top) {
     if (n <= kLeaf) {
@@ -188,7 +197,8 @@ class DivideAndConquer {
     VectorXd sub = e_.segment(lo, n - 1);
     solver.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
     if (solver.info() != Eigen::Success) {
-      throw std::runtime_error("eigh: the tridiagonal QR iteration did not converge");
+      failed_ = true;
+      return;
     }
     d_.segment(lo, n) = solver.eigenvalues();
     q_.block(lo, lo, n, n) = solver.eigenvectors();
@@ -284,17 +294,24 @@ class DivideAndConquer {
     for (Index j : deflated) pairs.push_back({d[j], -j - 1});
     std::stable_sort(pairs.begin(), pairs.end(),
                      [](const Pair& a, const Pair& b) { return a.value < b.value; });
-    ColMatrixXd out(n, n);
+    // The deflated columns are the only part of Q still needed: keep them
+    // aside and overwrite Q in place.
+    const Index nd = static_cast<Index>(deflated.size());
+    ColMatrixXd kept_aside(n, nd);
+    std::vector<Index> aside_of(n, -1);
+    for (Index i = 0; i < nd; ++i) {
+      kept_aside.col(i) = qb.col(deflated[i]);
+      aside_of[deflated[i]] = i;
+    }
 #pragma omp parallel for schedule(static) if (n > 256)
     for (Index c = 0; c < n; ++c) {
       const Pair& pr = pairs[c];
       if (pr.source >= 0) {
-        out.col(c) = product.col(pr.source);
+        qb.col(c) = product.col(pr.source);
       } else {
-        out.col(c) = qb.col(-pr.source - 1);
+        qb.col(c) = kept_aside.col(aside_of[-pr.source - 1]);
       }
     }
-    qb = out;
     for (Index c = 0; c < n; ++c) d[c] = pairs[c].value;
   }
 
@@ -325,8 +342,13 @@ class DivideAndConquer {
       for (Index j = 0; j < k; ++j) {
         const double dj = dk[j];
         const double* col = &delta(0, j);
-        for (Index i = i0; i < i1; ++i) {
-          if (i != j) prod[i] *= col[i] / (dk[i] - dj);
+        // Split around the diagonal so that both loops vectorise.
+        const Index split = std::clamp(j, i0, i1);
+#pragma omp simd
+        for (Index i = i0; i < split; ++i) prod[i] *= col[i] / (dk[i] - dj);
+#pragma omp simd
+        for (Index i = std::max(split, std::min(j + 1, i1)); i < i1; ++i) {
+          prod[i] *= col[i] / (dk[i] - dj);
         }
       }
     }
@@ -360,6 +382,7 @@ class DivideAndConquer {
   VectorXd& d_;
   VectorXd& e_;
   ColMatrixXd& q_;
+  std::atomic<bool>& failed_;
 };
 
 }  // namespace
@@ -377,7 +400,9 @@ void tridiagonal_eigen_dc(VectorXd& d, VectorXd& e, ColMatrixXd& z) {
   }
   d /= scale;
   e /= scale;
-  DivideAndConquer(d, e, z).solve(0, n, true);
+  std::atomic<bool> failed{false};
+  DivideAndConquer(d, e, z, failed).solve(0, n, true);
+  if (failed) throw std::runtime_error("eigh: the tridiagonal QR iteration did not converge");
   d *= scale;
 }
 
