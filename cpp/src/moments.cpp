@@ -456,7 +456,10 @@ void Moments::merge(Moments& other) {
   const VectorXd d = (other.shift_ - shift_) + (other.dmean_ - dmean_);
   const double w = na * nb / total;
   const Index n = n_;
-#pragma omp parallel for schedule(static) num_threads(detail::max_threads())
+  // Rows of the lower triangle grow in length: dynamic chunks balance them.
+  const int threads =
+      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
   for (Index i = 0; i < n; ++i) {
     m2_.row(i).head(i + 1) += other.m2_.row(i).head(i + 1) + (w * d[i]) * d.head(i + 1).transpose();
   }

@@ -271,18 +271,18 @@ def _sorted(lam: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fourier_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
-    t, freqs = _real_fourier_modes(n)
-    k = freqs.astype(np.float64)
-    if n % 2 == 0 and order % 2 == 1:
-        k[-1] = 0.0  # fourdif drops the Nyquist mode for odd orders (see _fourier_symbol)
     with np.errstate(over="ignore"):
-        lam = k ** (2 * order)
-    if not np.all(np.isfinite(lam)):
+        largest = np.float64(n // 2) ** (2 * order)
+    if not np.isfinite(largest):  # checked before the O(n^2) modes are built
         raise ValueError(
             f"fourier order {order} on n = {n} points: eigenvalues k^{2 * order} overflow "
             "float64; use a lower order"
         )
-    return _sorted(lam, t)
+    t, freqs = _real_fourier_modes(n)
+    k = freqs.astype(np.float64)
+    if n % 2 == 0 and order % 2 == 1:
+        k[-1] = 0.0  # fourdif drops the Nyquist mode for odd orders (see _fourier_symbol)
+    return _sorted(k ** (2 * order), t)
 
 
 def _periodic_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
