@@ -46,7 +46,7 @@ def _load_peers() -> dict[str, Any]:
     peers: dict[str, Any] = {}
     try:
         mod = importlib.import_module("lap")
-    except ImportError:
+    except Exception:  # absent, or a broken mix of lap and lapx (both install "lap")
         mod = None
     if mod is not None:
         peers["lapx" if hasattr(mod, "lapjvx") else "lap"] = mod
