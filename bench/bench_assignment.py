@@ -41,7 +41,7 @@ def _cost_family(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
     raise ValueError(family)
 
 
-_LAPX_SOLVERS = ("lapjv", "lapjvx", "lapjvs", "lapjvc")
+_LAPX_SOLVERS = ("lapjv", "lapjvx", "lapjvs", "lapjvc", "lapjvr")
 
 
 def _load_lapx_from(path: str) -> Any:
@@ -118,6 +118,8 @@ def _peer_cases(peers: dict[str, Any], cost: np.ndarray, family: str, n: int):
         if n <= 1024:  # the slowest of lapx's solvers at large n (minutes in total)
             out.append(("lapx.lapjvx", lambda: lapx.lapjvx(c64, extend_cost=not square)[2]))
         out.append(("lapx.lapjvs", lambda: lapx.lapjvs(c64)[2]))
+        if hasattr(lapx, "lapjvr"):  # a Rust JV core; returns (total, rows, cols)
+            out.append(("lapx.lapjvr", lambda: lapx.lapjvr(c64, extend_cost=not square)[2]))
         # lapjvc takes minutes on integer ties at n = 8192 (PERF.md): skip it there.
         if family != "integers" and n <= 1024:
             out.append(("lapx.lapjvc", lambda: lapx.lapjvc(c64)[2]))
