@@ -9,6 +9,8 @@ count and the fraction of the 2-core Eigen dgemm limit (PERF.md).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ._harness import best_time, record
@@ -73,6 +75,9 @@ def run(quick: bool) -> list[dict]:
                 "batch_rows": BATCH_ROWS,
                 "ours_gflops": flops / t_ours / 1e9,
                 "fraction_of_dgemm_limit": flops / t_ours / 1e9 / DGEMM_LIMIT_GFLOPS,
+                # Shared machines: the 1-minute load average says how much of
+                # the 2 cores the timings really had.
+                "load_average": os.getloadavg()[0],
             }
             out.append(
                 record(
