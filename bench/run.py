@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         print(update_readme(HERE / "results", HERE.parent / "README.md"))
         return 0
     if args.unset_openblas and "OPENBLAS_CORETYPE" in os.environ:
-        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+        }
         os.execve(sys.executable, [sys.executable, "-m", "bench.run", *(argv or sys.argv[1:])], env)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -56,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {area}", flush=True)
         cases = module.run(quick=args.quick)
         for c in cases:
-            print(f"  {c['case']:<48} ours {c['ours_s'] * 1e3:10.3f} ms   "
-                  f"{c['peer']:<24} {c['peer_s'] * 1e3:10.3f} ms   x{c['speedup']:.2f}")
+            print(
+                f"  {c['case']:<48} ours {c['ours_s'] * 1e3:10.3f} ms   "
+                f"{c['peer']:<24} {c['peer_s'] * 1e3:10.3f} ms   x{c['speedup']:.2f}"
+            )
         result = {"area": area, "quick": args.quick, "machine": machine_info(), "cases": cases}
         path = args.out / f"{area}{suffix}{'-quick' if args.quick else ''}.json"
         path.write_text(json.dumps(result, indent=1))

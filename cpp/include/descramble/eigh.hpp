@@ -6,8 +6,8 @@
 namespace descramble {
 
 struct EighResult {
-  VectorXd values;       // ascending
-  RowMatrixXd vectors;   // column j pairs with values[j]; empty when not requested
+  VectorXd values;      // ascending
+  RowMatrixXd vectors;  // column j pairs with values[j]; empty when not requested
 };
 
 // Full symmetric eigendecomposition A = V diag(w) V^T with w ascending.

@@ -1,0 +1,159 @@
+"""ds.linear_sum_assignment against scipy, lap and lapx on dense cost families.
+
+The peer of every record is scipy.optimize.linear_sum_assignment; the times of
+lap.lapjv and of the fastest lapx solver are kept in the record's params (with
+whether their total cost agreed). lap and lapx both install a module named
+``lap``: whichever is importable is used; a second copy can be pointed to with
+DESCRAMBLE_BENCH_LAPX=/path/to/lapx/lap (a directory holding lapx's package).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._harness import best_time, record
+
+AREA = "assignment"
+
+
+def _cost_family(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
+    if family == "uniform":
+        return rng.random((n, n))
+    if family == "integers":
+        return rng.integers(0, 1000, (n, n)).astype(np.float64)
+    if family == "planted":
+        perm = rng.permutation(n)
+        cost = 1.0 + rng.random((n, n))
+        cost[np.arange(n), perm] = 0.1 * rng.random(n)
+        return cost
+    if family == "rectangular":
+        return rng.random((n, 2 * n))
+    if family == "float32":
+        return rng.random((n, n)).astype(np.float32)
+    raise ValueError(family)
+
+
+def _load_peers() -> dict[str, Any]:
+    """{"lap": lap's module, "lapx": lapx's module}; either may be absent."""
+    peers: dict[str, Any] = {}
+    try:
+        mod = importlib.import_module("lap")
+    except Exception:  # absent, or a broken mix of lap and lapx (both install "lap")
+        mod = None
+    if mod is not None:
+        peers["lapx" if hasattr(mod, "lapjvx") else "lap"] = mod
+    path = os.environ.get("DESCRAMBLE_BENCH_LAPX")
+    if path and "lapx" not in peers:
+        spec = importlib.util.spec_from_file_location(
+            "_bench_lapx", os.path.join(path, "__init__.py"), submodule_search_locations=[path]
+        )
+        if spec is not None and spec.loader is not None:
+            lapx = importlib.util.module_from_spec(spec)
+            sys.modules["_bench_lapx"] = lapx
+            spec.loader.exec_module(lapx)
+            peers["lapx"] = lapx
+    return peers
+
+
+def _timed(fn: Callable[[], Any], n: int) -> float:
+    if n >= 8192:  # one run: a warm-up would double minutes of peer time
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+    return best_time(fn, repeat=5 if n <= 1024 else 2, min_total=0.2 if n <= 1024 else 0.0)
+
+
+def _peer_cases(peers: dict[str, Any], cost: np.ndarray, family: str, n: int):
+    """(name, callable returning the column of each row) of every peer solver that applies."""
+    square = cost.shape[0] == cost.shape[1]
+    c64 = np.ascontiguousarray(cost, dtype=np.float64)
+    out = []
+    if "lap" in peers:
+        out.append(("lap.lapjv", lambda: peers["lap"].lapjv(c64, extend_cost=not square)[1]))
+    if "lapx" in peers:
+        lapx = peers["lapx"]
+        out.append(("lapx.lapjv", lambda: lapx.lapjv(c64, extend_cost=not square)[1]))
+        if n <= 1024:  # the slowest of lapx's solvers at large n (minutes in total)
+            out.append(("lapx.lapjvx", lambda: lapx.lapjvx(c64, extend_cost=not square)[2]))
+        out.append(("lapx.lapjvs", lambda: lapx.lapjvs(c64)[2]))
+        # lapjvc takes minutes on integer ties at n = 8192 (PERF.md): skip it there.
+        if family != "integers" and n <= 1024:
+            out.append(("lapx.lapjvc", lambda: lapx.lapjvc(c64)[2]))
+    return out
+
+
+def run(quick: bool) -> list[dict]:
+    from scipy.optimize import linear_sum_assignment as scipy_lsa
+
+    import descramble as ds
+
+    peers = _load_peers()
+    families = ["uniform", "integers", "planted", "rectangular", "float32"]
+    sizes = [64] if quick else [256, 1024, 4096, 8192]
+    records = []
+    for n in sizes:
+        for family in families:
+            if n >= 8192 and family not in ("uniform", "integers"):
+                continue
+            rng = np.random.default_rng([n, families.index(family)])
+            cost = _cost_family(rng, family, n)
+            ours_s = _timed(lambda c=cost: ds.linear_sum_assignment(c), n)
+            peer_s = _timed(lambda c=cost: scipy_lsa(c), n)
+            rows, cols = ds.linear_sum_assignment(cost)
+            ref_rows, ref_cols = scipy_lsa(cost)
+            c64 = cost.astype(np.float64)
+            ours_total = float(c64[rows, cols].sum())
+            ref_total = float(c64[ref_rows, ref_cols].sum())
+            error = abs(ours_total - ref_total) / max(abs(ref_total), 1.0)
+            params: dict[str, Any] = {
+                "n": n,
+                "shape": list(cost.shape),
+                "family": family,
+                "dtype": str(cost.dtype),
+            }
+            best_lapx = None
+            if not quick or n <= 256:
+                for name, fn in _peer_cases(peers, cost, family, n):
+                    try:
+                        t = _timed(fn, n)
+                        col = np.asarray(fn())[: cost.shape[0]]
+                    except Exception as exc:  # a peer's bug or limitation is recorded, not fatal
+                        params[f"{name}_error"] = f"{type(exc).__name__}: {exc}"[:200]
+                        continue
+                    r = np.arange(cost.shape[0])
+                    ok = bool(
+                        np.all(col >= 0)
+                        and abs(float(c64[r, col].sum()) - ref_total)
+                        <= 1e-9 * max(abs(ref_total), 1.0)
+                    )
+                    params[f"{name}_s"] = t
+                    params[f"{name}_agree"] = ok
+                    if name.startswith("lapx") and (best_lapx is None or t < best_lapx[1]):
+                        best_lapx = (name, t)
+                if best_lapx is not None:
+                    params["lapx_best"] = best_lapx[0]
+                    params["lapx_best_s"] = best_lapx[1]
+                    params["speedup_vs_lapx_best"] = best_lapx[1] / ours_s
+                if "lap.lapjv_s" in params:
+                    params["speedup_vs_lap"] = params["lap.lapjv_s"] / ours_s
+            records.append(
+                record(
+                    AREA,
+                    f"{family} {cost.shape[0]}x{cost.shape[1]}",
+                    ours_s=ours_s,
+                    peer="scipy.optimize.linear_sum_assignment",
+                    peer_s=peer_s,
+                    agree=error <= 1e-12,
+                    error=error,
+                    **params,
+                )
+            )
+    return records

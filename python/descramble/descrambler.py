@@ -1,0 +1,478 @@
+"""The exact descrambler ``P = T U^T`` and its optimality certificate.
+
+Minimise the Tikhonov smoothness ``||D P S||_F^2 = tr(P^T L P G)`` of the
+descrambled hidden data over orthogonal ``P`` (Sule, Spencer, Czaja, "On the
+limits of neural network explainability via descrambling", ACHA 79 (2025)
+101793, doi:10.1016/j.acha.2025.101793; the criterion is that of Amey et al.,
+PNAS 118(5) e2016917118 (2021), doi:10.1073/pnas.2016917118). With
+``L = T diag(lam) T^T`` (``lam`` ascending) and ``G = U diag(mu) U^T`` (``mu``
+descending), ``P = T U^T`` attains von Neumann's lower bound
+``sum_i lam_i mu_i``, which also bounds every permutation descrambler.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_float_array, check_finite, symmetric_matrix
+from .linalg import eigh
+from .smoothness import KINDS, Operator, _largest_entry_positive, basis, operator
+
+__all__ = ["Descrambling", "Gram", "descramble"]
+
+GROUPS = ("orthogonal", "special", "permutation")
+
+#: Eigenvalues closer than this fraction of the spectrum's largest magnitude are
+#: reported as tied (``Descrambling.ties``). Computed eigenvalues of G carry
+#: errors of order ``n * eps * ||G||``; 1e-8 sits far above that and far below
+#: any gap that changes the descrambler in a visible way.
+TIE_RTOL = 1e-8
+
+
+class Gram:
+    """A ready ``n x n`` Gram matrix ``G = S S^T`` (the papers' hidden-data second moment).
+
+    Use it when the hidden data's Gram matrix (or covariance: scaling ``G`` does
+    not change the descrambler) was computed elsewhere:
+    ``ds.descramble(ds.Gram(G))``. ``G`` must be real, finite and symmetric (to a
+    relative ``1e-8``); it is stored symmetrised, ``(G + G^T) / 2``.
+    """
+
+    def __init__(self, G: Any) -> None:
+        g = symmetric_matrix(G, "Gram")
+        if g.shape[0] < 1:
+            raise ValueError("Gram: expected an (n, n) matrix with n >= 1, got shape (0, 0)")
+        self.matrix: np.ndarray = np.ascontiguousarray((g + g.T) / 2.0)
+
+    @property
+    def n(self) -> int:
+        """Number of neurons."""
+        return int(self.matrix.shape[0])
+
+    def gram(self) -> np.ndarray:
+        """The stored matrix (the same name as :meth:`Moments.gram`)."""
+        return self.matrix
+
+    def __repr__(self) -> str:
+        return f"Gram(n={self.n})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Descrambling:
+    """Result of :func:`descramble`.
+
+    Attributes
+    ----------
+    P : (k, n) ndarray
+        The descrambler: row ``i`` maps the ``n`` neurons to the ``i``-th
+        smoothest mode. Orthogonal when ``k == n``; ``P P^T = I_k`` otherwise.
+    objective : float
+        ``tr(P^T L P G) = ||D P S||_F^2``, evaluated from ``P``'s factors as
+        ``sum_i lam_i u_i^T G u_i`` (one product with ``G``; equal to the trace
+        because ``T^T L T = diag(lam)``), or from ``L`` and ``G`` directly for a
+        permutation.
+    lower_bound : float
+        ``sum_i lam_i mu_i``: von Neumann's bound for every orthogonal (hence
+        every permutation) ``P``; equals ``objective`` for the orthogonal groups.
+        With ``k``: the bound over the bases of the leading principal subspace
+        (see :func:`descramble`).
+    gap : float
+        ``(objective - lower_bound) / |lower_bound|``: the optimality certificate
+        (rounding-level for orthogonal groups). When the bound is zero to
+        rounding, 0 if the objective is zero to rounding too, otherwise ``inf``.
+        "Rounding level" is about ``eps * sum(lam) * mu[0] / lower_bound``: each
+        ``u_i^T G u_i`` is known to ``eps ||G||`` and weighted by ``lam_i``, which
+        grows like ``k^4`` for second-order Fourier smoothness, so for wide layers
+        with fast-decaying spectra it reaches ``1e-8`` (n = 2048) rather than
+        ``1e-16``.
+    ties : dict
+        ``{"smoothness": [[i, j, ...], ...], "data": [[...], ...]}``: blocks of
+        indices of tied eigenvalues (relative tolerance :data:`TIE_RTOL` of the
+        spectrum's largest magnitude) of ``L`` (positions in ``lam``, rows of
+        ``P``) and of ``G`` (positions in ``mu``, columns of ``U``). Any rotation
+        inside a block gives another optimum: the data does not determine it.
+        (Each column's sign is never determined; see ``U``.)
+    lam : (k,) ndarray
+        Eigenvalues of ``L``, ascending.
+    mu : (k,) ndarray
+        Leading eigenvalues of ``G``, descending.
+    T : (k, k) ndarray
+        Eigenvectors of ``L`` (columns; convention of :func:`smoothness.basis`).
+    U : (n, k) ndarray
+        Principal directions of the hidden data (columns), each with its
+        largest-magnitude entry positive (first such entry on ties), except the
+        column flipped to make ``det P = +1`` for ``group="special"``.
+    group : str
+        ``"orthogonal"``, ``"special"`` or ``"permutation"``.
+    method : str
+        ``"closed form"`` or the permutation solver's method.
+    """
+
+    P: np.ndarray
+    objective: float
+    lower_bound: float
+    gap: float
+    ties: dict
+    lam: np.ndarray
+    mu: np.ndarray
+    T: np.ndarray
+    U: np.ndarray
+    group: str
+    method: str
+
+    @property
+    def n(self) -> int:
+        """Number of neurons (columns of ``P``)."""
+        return int(self.P.shape[1])
+
+    @property
+    def k(self) -> int:
+        """Number of descrambled components (rows of ``P``)."""
+        return int(self.P.shape[0])
+
+    def apply(self, W: Any, side: str = "output") -> np.ndarray:
+        """Descramble a layer's weights (or bias) with ``P``.
+
+        Parameters
+        ----------
+        W : array_like
+            ``side="output"``: the weights of the layer whose outputs were tapped
+            *before* the activation, shape ``(n, m)``, or its bias ``(n,)``;
+            returns ``P @ W``. ``side="input"``: the weights of the *next* layer
+            when the data was tapped *after* the activation, shape ``(m, n)`` (or
+            ``(n,)``); returns ``W @ P.T``.
+        side : {"output", "input"}
+
+        Returns
+        -------
+        ndarray of float64
+        """
+        if side not in ("output", "input"):
+            raise ValueError(f"apply: side must be 'output' or 'input', got {side!r}")
+        w = np.asarray(W)
+        if w.dtype.kind not in "fiub":
+            raise TypeError(f"apply: expected a real numeric array, got dtype {w.dtype}")
+        if w.ndim not in (1, 2):
+            raise ValueError(f"apply: expected a 1-D or 2-D array, got shape {w.shape}")
+        w = w.astype(np.float64, copy=False)
+        check_finite(w, "apply")
+        n = self.n
+        if side == "output":
+            if w.shape[0] != n:
+                raise ValueError(
+                    f"apply(side='output'): expected W of shape ({n}, m) or ({n},) "
+                    f"(rows = the {n} tapped neurons), got shape {w.shape}"
+                )
+            return self.P @ w
+        if w.shape[-1] != n:
+            raise ValueError(
+                f"apply(side='input'): expected W of shape (m, {n}) or ({n},) "
+                f"(columns = the {n} tapped neurons), got shape {w.shape}"
+            )
+        return w @ self.P.T
+
+    def __repr__(self) -> str:
+        tied_l = sum(len(b) for b in self.ties["smoothness"])
+        tied_g = sum(len(b) for b in self.ties["data"])
+        return (
+            f"Descrambling(P: {self.k}x{self.n}, group={self.group!r}, method={self.method!r}, "
+            f"objective={self.objective:.6g}, lower_bound={self.lower_bound:.6g}, "
+            f"gap={self.gap:.3g}, ties: {len(self.ties['smoothness'])} blocks "
+            f"({tied_l} modes) in L, {len(self.ties['data'])} blocks ({tied_g} directions) in G)"
+        )
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _is_moments(data: Any) -> bool:
+    return callable(getattr(data, "gram", None)) and callable(getattr(data, "covariance", None))
+
+
+def _gram_of(data: Any, center: bool) -> np.ndarray:
+    """The n x n second-moment matrix the descrambler diagonalises."""
+    if isinstance(data, Gram):
+        if center:
+            raise ValueError(
+                "center=True needs the sample mean, which a Gram matrix does not carry: "
+                "pass a Moments or the samples, or centre G yourself and pass center=False"
+            )
+        return data.matrix
+    if _is_moments(data):
+        if center:
+            scatter = getattr(data, "scatter", None)
+            if callable(scatter):
+                g = scatter()
+            else:
+                # covariance(ddof=0) * count is the centred scatter matrix.
+                g = np.asarray(data.covariance(ddof=0)) * float(data.count)
+            name = "Moments scatter"
+        else:
+            g = data.gram()
+            name = "Moments gram"
+        g = symmetric_matrix(g, name)
+        if g.shape[0] < 1:
+            raise ValueError(f"{name}: the Moments has no neurons (n = 0)")
+        return (g + g.T) / 2.0
+    if isinstance(data, (str, bytes)) or data is None:
+        raise TypeError(
+            "descramble: data must be a Moments, an (N, n) sample array or ds.Gram(G), "
+            f"got {type(data).__name__}"
+        )
+    x = as_float_array(data, "descramble data (samples)", ndim=2)
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(
+            f"descramble data (samples): expected an (N, n) array with N >= 1 samples and "
+            f"n >= 1 neurons, got shape {x.shape}"
+        )
+    check_finite(x, "descramble data (samples)")
+    if center:
+        x = x - x.mean(axis=0)
+    g = x.T @ x
+    return (g + g.T) / 2.0
+
+
+def _check_k(k: Any, n: int) -> int:
+    if k is None:
+        return n
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"descramble: k must be an integer or None, got {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise ValueError(f"descramble: k must satisfy 1 <= k <= n = {n}, got {k}")
+    return int(k)
+
+
+def _smoothness_basis(
+    smoothness: Any, order: Any, size: int, n: int
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """``(lam, T, source)`` of a ``size x size`` smoothness operator.
+
+    ``source`` builds ``L`` on demand (only the permutation group needs it).
+    """
+    what = f"the data has n = {n} neurons" if size == n else f"k = {size} components were asked"
+    if isinstance(smoothness, str):
+        if smoothness not in KINDS:
+            raise ValueError(
+                f"unknown smoothness kind {smoothness!r}: expected one of {', '.join(KINDS)}, "
+                "an (n, n) differentiation matrix, or ds.Operator"
+            )
+        order = 2 if order is None else order
+        lam, t = basis(smoothness, size, order)
+        return lam, t, (smoothness, order, size)
+    if order not in (None, 2):
+        # 2 is the signature's default, so it cannot signal a deliberate choice.
+        raise ValueError(
+            f"descramble: order={order!r} applies to smoothness kind names only, not to a "
+            "matrix or an Operator"
+        )
+    if isinstance(smoothness, Operator):
+        op = smoothness
+    else:
+        if not isinstance(smoothness, np.ndarray):
+            raise TypeError(
+                f"descramble: smoothness must be one of {', '.join(KINDS)}, an (n, n) "
+                f"differentiation matrix (ndarray) or ds.Operator, got {type(smoothness).__name__}"
+            )
+        op = Operator(D=smoothness)
+    if op.n != size:
+        raise ValueError(f"descramble: the smoothness operator has size {op.n}, but {what}")
+    return op.lam, op.T, op
+
+
+def _smoothness_matrix(source: Any) -> np.ndarray:
+    """``L = D^T D`` of the operator :func:`_smoothness_basis` resolved."""
+    if isinstance(source, Operator):
+        return source.L
+    kind, order, size = source
+    d = operator(kind, size, order)
+    return d.T @ d
+
+
+def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
+    """Runs of consecutive (sorted) values within ``rtol * max|values|`` of each other."""
+    if values.size < 2:
+        return []
+    tol = rtol * float(np.max(np.abs(values)))
+    # Split the index range wherever consecutive values differ by more than tol.
+    bounds = [0, *(np.flatnonzero(np.abs(np.diff(values)) > tol) + 1).tolist(), values.size]
+    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a > 1]
+
+
+def _rounding_scale(lam: np.ndarray, mu: np.ndarray, n: int) -> float:
+    """Size of the rounding error of ``sum_i lam_i mu_i`` and of the objective."""
+    if lam.size == 0:
+        return 0.0
+    return 16.0 * n * np.finfo(np.float64).eps * float(np.max(np.abs(lam)) * np.max(np.abs(mu)))
+
+
+def _relative_gap(objective: float, bound: float, scale: float) -> float:
+    if abs(bound) > scale:
+        return (objective - bound) / abs(bound)
+    return 0.0 if abs(objective - bound) <= scale else float("inf")
+
+
+def _permutation_indices(perm: Any, n: int) -> np.ndarray:
+    """Validate the solver's permutation matrix; ``idx`` with ``P[i, idx[i]] = 1``."""
+    p = np.asarray(perm, dtype=np.float64)
+    if p.shape != (n, n):
+        raise RuntimeError(f"permutation solver returned shape {p.shape}, expected ({n}, {n})")
+    idx = np.argmax(p, axis=1)
+    expected = np.zeros((n, n))
+    expected[np.arange(n), idx] = 1.0
+    if not np.array_equal(p, expected) or np.unique(idx).size != n:
+        raise RuntimeError("permutation solver returned a matrix that is not a permutation")
+    return idx
+
+
+def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.ndarray, float, str]:
+    # Imported by name so that the package works (and type-checks) before the
+    # assignment solver lands; a present but broken module still raises its error.
+    if importlib.util.find_spec(f"{__package__}.permutation") is None:
+        raise NotImplementedError("group='permutation' needs the assignment solver")
+    module = importlib.import_module(".permutation", __package__)
+    lmat = _smoothness_matrix(source)
+    perm, _, method = module.solve_permutation(lmat, g, lam=lam, T=t, mu=mu, U=u)
+    n = g.shape[0]
+    idx = _permutation_indices(perm, n)
+    # tr(P^T L P G) = sum(L * P G P^T), and (P G P^T)[a, b] = G[idx[a], idx[b]]:
+    # recomputed here rather than trusting the solver's own figure.
+    objective = float(np.sum(lmat * g[np.ix_(idx, idx)]))
+    p = np.zeros((n, n))
+    p[np.arange(n), idx] = 1.0
+    return p, objective, str(method)
+
+
+def descramble(
+    data: Any,
+    smoothness: Any = "fourier",
+    order: int | None = 2,
+    center: bool = False,
+    group: str = "orthogonal",
+    k: int | None = None,
+) -> Descrambling:
+    """The exact, certified descrambler of a hidden layer.
+
+    Minimises the Tikhonov smoothness of the descrambled hidden data,
+    ``||D P S||_F^2 = tr(P^T L P G)`` with ``L = D^T D`` and ``G = S S^T``, over
+    orthogonal ``P``. The optimum is ``P = T U^T`` with ``L = T diag(lam) T^T``
+    (``lam`` ascending) and ``G = U diag(mu) U^T`` (``mu`` descending): the
+    ``i``-th principal direction goes to the ``i``-th smoothest mode, and von
+    Neumann's trace inequality certifies ``sum_i lam_i mu_i`` as the minimum
+    (Sule, Spencer, Czaja, ACHA 79 (2025) 101793, doi:10.1016/j.acha.2025.101793;
+    criterion of Amey et al., PNAS 118(5) e2016917118 (2021),
+    doi:10.1073/pnas.2016917118). It replaces their iterative optimisation
+    (:func:`descramble.iterative.cayley`) with one eigendecomposition of ``G``.
+
+    Parameters
+    ----------
+    data : Moments, (N, n) array_like, or Gram
+        The hidden data: a :class:`Moments` (anything with ``gram()`` and
+        ``covariance()``), the samples (rows = samples, columns = neurons; the
+        Gram matrix ``X^T X`` is formed in float64 -- stream large data through
+        :class:`Moments` instead), or ``ds.Gram(G)`` for a ready ``n x n`` matrix.
+    smoothness : str, (m, n) ndarray, or Operator
+        A built-in kind (``"fourier"``, ``"periodic"``, ``"dirichlet"``,
+        ``"neumann"``; see :mod:`descramble.smoothness`), a differentiation
+        matrix ``D``, or ``ds.Operator(D=...)`` / ``ds.Operator(L=...)``.
+    order : int
+        Derivative order of a built-in kind. With a matrix or an Operator only
+        the default (2, or None) is accepted: any other value is an error
+        rather than silently ignored.
+    center : bool
+        Use the centred scatter matrix ``sum (x - m)(x - m)^T`` instead of the
+        raw Gram matrix ``sum x x^T`` (the papers' code uses the raw one). The
+        covariance is the scatter divided by ``N - ddof``: a scaling, which does
+        not change ``P``. Not available for ``Gram`` input.
+    group : {"orthogonal", "special", "permutation"}
+        ``"orthogonal"``: ``P`` in O(n). ``"special"``: ``det P = +1``; when
+        ``T U^T`` has determinant -1 the column of ``U`` paired with the largest
+        ``lam`` (the roughest mode) is negated. Negating any column of ``U``
+        keeps the objective (``u u^T`` is unchanged), so the optimum is the same;
+        the roughest mode is picked because it is the least looked at.
+        ``"permutation"``: ``P`` a permutation matrix, found by the assignment
+        solver (:mod:`descramble.permutation`); ``lower_bound`` stays the
+        orthogonal bound and ``gap`` certifies how far from optimal it can be.
+    k : int, optional
+        Keep only the ``k`` leading principal directions: ``P = T U_k^T`` is
+        ``k x n``, with ``U_k`` the ``k`` leading eigenvectors of ``G`` (from
+        ``eigh(G, k=k)``, cheaper than the full decomposition) and ``T`` the
+        basis of the size-``k`` smoothness operator, so that ``P S`` is a smooth
+        ``k``-component signal and ``P P^T = I_k``. It is the exact optimum, with
+        bound ``sum_{i<k} lam_i mu_i``, among the orthonormal bases ``R U_k^T``
+        (``R`` in O(k)) of the leading principal subspace, i.e. the descrambler
+        of the projected data ``U_k^T S``. (Over *all* ``k x n`` matrices with
+        orthonormal rows the weakest directions would be smoother still, which
+        is not what one wants to read.) If ``mu[k-1]`` ties with the next
+        eigenvalue the subspace itself is not determined by the data. Only with
+        ``group="orthogonal"``; ``1 <= k <= n``.
+
+    Returns
+    -------
+    Descrambling
+        ``P``, ``objective``, ``lower_bound``, ``gap``, ``ties``, ``lam``,
+        ``mu``, ``T``, ``U``, ``group``, ``method`` and ``apply(W, side)``.
+
+    Raises
+    ------
+    ValueError
+        Non-finite or wrongly shaped data, mismatched sizes of data and
+        operator, unknown kind or group, ``k`` out of range.
+    TypeError
+        Data or smoothness of an unsupported type.
+    NotImplementedError
+        ``group="permutation"`` without the assignment solver.
+
+    Examples
+    --------
+    >>> import numpy as np, descramble as ds
+    >>> X = np.random.default_rng(0).standard_normal((500, 16))
+    >>> r = ds.descramble(X, smoothness="fourier")
+    >>> bool(abs(r.gap) < 1e-10)
+    True
+    """
+    if not isinstance(group, str) or group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUPS)}")
+    if not isinstance(center, (bool, np.bool_)):
+        raise TypeError(f"descramble: center must be True or False, got {type(center).__name__}")
+    g = _gram_of(data, bool(center))
+    n = g.shape[0]
+    kk = _check_k(k, n)
+    if group != "orthogonal" and kk != n:
+        raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
+    lam, t, source = _smoothness_basis(smoothness, order, kk, n)
+
+    mu, u = eigh(g) if kk == n else eigh(g, k=kk)
+    mu = np.ascontiguousarray(mu[::-1])
+    u = _largest_entry_positive(u[:, ::-1])  # a new array: safe to modify below
+
+    method = "closed form"
+    if group == "special" and np.linalg.slogdet(t)[0] * np.linalg.slogdet(u)[0] < 0:
+        u[:, -1] = -u[:, -1]  # det P = det T det U; see the docstring for the choice
+
+    lower_bound = float(lam @ mu)
+    if group == "permutation":
+        p, objective, method = _solve_permutation(source, g, lam, t, mu, u)
+    else:
+        p = t @ u.T
+        # tr(P^T L P G) = tr(diag(lam) U^T G U) since T^T L T = diag(lam): one
+        # product with G instead of forming P G P^T (two n^3 products).
+        objective = float(lam @ np.einsum("ij,ij->j", g @ u, u))
+
+    scale = _rounding_scale(lam, mu, n)
+    return Descrambling(
+        P=p,
+        objective=objective,
+        lower_bound=lower_bound,
+        gap=_relative_gap(objective, lower_bound, scale),
+        ties={"smoothness": _tied_blocks(lam, TIE_RTOL), "data": _tied_blocks(mu, TIE_RTOL)},
+        lam=lam,
+        mu=mu,
+        T=t,
+        U=u,
+        group=group,
+        method=method,
+    )

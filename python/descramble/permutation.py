@@ -1,0 +1,282 @@
+"""Permutation descramblers: the smoothness criterion over permutation matrices.
+
+Over permutations ``P`` (``P[i, p[i]] = 1``; the descrambled data is ``P @ S``
+for hidden data ``S`` of shape ``(n, N)``, i.e. row ``i`` of the result is
+neuron ``p[i]``) the descrambling objective
+
+    tr(P^T L P G) = sum_ij L[i, j] G[p[i], p[j]],     G = S S^T,
+
+is a Koopmans-Beckmann quadratic assignment problem (NP-hard in general).
+Every permutation is orthogonal, so the orthogonal optimum
+``sum_i lam_i mu_i`` (``lam`` ascending eigenvalues of L, ``mu`` descending
+eigenvalues of G) is a lower bound (Sule, Spencer, Czaja, Appl. Comput. Harmon.
+Anal. 79 (2025) 101793, doi:10.1016/j.acha.2025.101793; the descrambler groups
+of Amey et al., PNAS 118 (2021) e2016917118, doi:10.1073/pnas.2016917118).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .assignment import linear_sum_assignment
+from .qap import quadratic_assignment
+
+__all__ = ["permutation_objective", "solve_permutation"]
+
+METHOD_EXACT = "exact (linear assignment)"
+METHOD_PROJECTION = "projection"
+METHOD_PROJECTION_2OPT = "projection+2opt"
+METHOD_FAQ = "faq+2opt"
+
+
+def permutation_objective(L: np.ndarray, G: np.ndarray, perm: np.ndarray) -> float:
+    """``tr(P^T L P G) = sum_ij L[i, j] G[perm[i], perm[j]]`` for ``P[i, perm[i]] = 1``."""
+    return float(np.sum(L * G[np.ix_(perm, perm)]))
+
+
+def _diagonal_plus_constant(M: np.ndarray, rtol: float = 1e-12) -> float | None:
+    """The constant ``c`` if ``M = diag(d) + c * ones`` (to ``rtol``), else None."""
+    n = M.shape[0]
+    if n < 2:
+        return 0.0
+    off = M[~np.eye(n, dtype=bool)]
+    c = float(off[0])
+    scale = float(np.max(np.abs(M))) or 1.0
+    if np.max(np.abs(off - c)) <= rtol * scale:
+        return c
+    return None
+
+
+def _exact_linear(L: np.ndarray, G: np.ndarray) -> np.ndarray | None:
+    """The optimal permutation when the QAP reduces to a linear assignment.
+
+    If ``L = diag(d) + c J`` (J all ones), then ``P^T J P = J`` and
+    ``tr(P^T L P G) = sum_i (L_ii - c) G_{p(i) p(i)} + c sum(G)``: a LAP with
+    cost ``(L_ii - c) G_kk``. If ``G = diag(e) + c J`` the same holds with
+    ``sum_i L_ii (G_{p(i) p(i)} - c) + c sum(L)``. Diagonal L or G is ``c = 0``.
+    """
+    cL = _diagonal_plus_constant(L)
+    if cL is not None:
+        cost = np.outer(np.diag(L) - cL, np.diag(G))
+    else:
+        cG = _diagonal_plus_constant(G)
+        if cG is None:
+            return None
+        cost = np.outer(np.diag(L), np.diag(G) - cG)
+    return linear_sum_assignment(cost)[1]
+
+
+def _tied_blocks(values: np.ndarray, rtol: float = 1e-9) -> list[np.ndarray]:
+    """Index blocks of (numerically) equal consecutive sorted values."""
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    cuts = np.flatnonzero(np.abs(np.diff(values)) > rtol * max(scale, 1e-300)) + 1
+    return [b for b in np.split(np.arange(values.size), cuts) if b.size]
+
+
+def _aligned_projection(
+    lam: np.ndarray,
+    T: np.ndarray,
+    mu: np.ndarray,
+    U: np.ndarray,
+    shift: int,
+    iters: int = 6,
+) -> list[np.ndarray]:
+    """Permutations near ``T_s R D U^T`` with R re-fitted to the permutation.
+
+    The orthogonal optimum is only defined up to a rotation ``R`` inside every
+    block of tied eigenvalues of L (and up to signs), and rounding ``T U^T`` for
+    an arbitrary choice of R is poor. We alternate: ``p`` = the LAP maximising
+    ``<P, T_s R D U^T>``, then R = the block-orthogonal Procrustes fit
+    ``argmax_R <P_p, T_s R D U^T>``. ``D = diag(sqrt(mu))`` weights principal
+    components by their energy; ``shift = 1`` pairs the k-th component with
+    the (k+1)-th smoothest mode, which skips the constant mode (centred data
+    has no energy there).
+
+    Coarse to fine: first only the leading block of modes (for one mode this
+    is spectral seriation, sorting by the leading component; for a cos/sin
+    pair it orders the neurons by angle, whatever R is), then twice as many
+    modes at each stage, warm-started, so the rotations are fitted where the
+    permutation is already nearly right.
+    """
+    n = T.shape[0]
+    r_all = n - shift
+    Ts = T[:, shift:]
+    Ud = U[:, :r_all] * np.sqrt(np.clip(mu[:r_all], 0.0, None))
+    blocks = _tied_blocks(lam[shift:])
+    ends = np.cumsum([b.size for b in blocks])
+    stages = []
+    r = int(ends[0])
+    while True:
+        stages.append(r)
+        if r >= r_all:
+            break
+        r = int(ends[np.searchsorted(ends, min(2 * r, r_all))])
+    # Blocks grouped by size, so that the block-diagonal products and the
+    # Procrustes fits run as batched array operations (O(n r) per iteration
+    # besides the one n x n x r product that forms the LAP's matrix).
+    groups: dict[int, list[np.ndarray]] = {}
+    for blk in blocks:
+        groups.setdefault(blk.size, []).append(blk)
+    stacked = {size: np.stack(bs) for size, bs in groups.items()}
+    R = {
+        size: np.broadcast_to(np.eye(size), (len(idx), size, size)).copy()
+        for size, idx in stacked.items()
+    }
+    seen: list[np.ndarray] = []
+    for r in stages:
+        active = {size: idx[idx[:, 0] < r] for size, idx in stacked.items()}
+        prev = None
+        for _ in range(iters):
+            TR = np.zeros((n, r))
+            for size, idx in active.items():
+                if len(idx):
+                    TR[:, idx] = np.einsum("nks,kst->nkt", Ts[:, idx], R[size][: len(idx)])
+            M = TR @ Ud[:, :r].T
+            perm = linear_sum_assignment(M, maximize=True)[1]
+            if prev is not None and np.array_equal(perm, prev):
+                break
+            seen.append(perm)
+            prev = perm
+            # <P_p, T R D U^T> = sum_b <R_b, T_b^T (D U^T)_b[p]>: each block's R
+            # is the orthogonal polar factor of its own Z_b (Procrustes).
+            Up = Ud[perm]
+            for size, idx in active.items():
+                if len(idx):
+                    Z = np.einsum("nks,nkt->kst", Ts[:, idx], Up[:, idx])
+                    W, _, Vt = np.linalg.svd(Z)
+                    R[size][: len(idx)] = W @ Vt
+    return seen
+
+
+def _projections(
+    L: np.ndarray, G: np.ndarray, lam: np.ndarray, T: np.ndarray, mu: np.ndarray, U: np.ndarray
+) -> list[np.ndarray]:
+    """Candidate permutations rounded from the orthogonal optimum ``P_orth = T U^T``.
+
+    Sign-free roundings first: the LAP maximising ``sum_i P_orth[i, p(i)]^2``
+    (squared entries of an orthogonal matrix form a doubly stochastic matrix)
+    and Umeyama's ``|T| |U|^T`` (IEEE TPAMI 10 (1988) 695,
+    doi:10.1109/34.6778); then the rotation-aligned roundings of
+    :func:`_aligned_projection`, with and without the smoothest mode.
+    """
+    n = T.shape[0]
+    P_orth = T @ U.T
+    out = [
+        linear_sum_assignment(P_orth * P_orth, maximize=True)[1],
+        linear_sum_assignment(np.abs(T) @ np.abs(U).T, maximize=True)[1],
+    ]
+    for shift in (0, 1) if n > 1 else (0,):
+        out.extend(_aligned_projection(lam, T, mu, U, shift))
+    return out
+
+
+def solve_permutation(
+    L: Any,
+    G: Any,
+    *,
+    lam: Any,
+    T: Any,
+    mu: Any,
+    U: Any,
+    max_swaps: int | None = None,
+    rng: Any = 0,
+) -> tuple[np.ndarray, float, str]:
+    """Best permutation descrambler found for ``tr(P^T L P G)``.
+
+    Parameters
+    ----------
+    L : (n, n) array_like
+        Symmetric smoothness operator ``D^T D``.
+    G : (n, n) array_like
+        Symmetric Gram matrix ``S S^T`` of the hidden data ``S`` (n neurons x N samples).
+    lam, T : (n,) and (n, n) array_like
+        Eigenvalues of ``L`` in ascending order and the eigenvectors (columns).
+    mu, U : (n,) and (n, n) array_like
+        Eigenvalues of ``G`` in descending order and the eigenvectors (columns).
+    max_swaps : int, optional
+        Cap on the 2-opt exchanges of each refinement (default
+        ``max(16, min(4 n, 2**24 // n**2))``: about 2^28 flops per run).
+    rng : None, int or Generator
+        Seed of the FAQ's random tie handling (only used by its options).
+
+    Returns
+    -------
+    P : (n, n) ndarray
+        Permutation matrix (float64) with ``P[i, p[i]] = 1``: the descrambled
+        data is ``P @ S`` and the descrambled weights ``P @ W``.
+    objective : float
+        ``tr(P^T L P G)``; never below ``sum_i lam_i mu_i`` (the orthogonal
+        optimum, a lower bound for every permutation).
+    method : str
+        ``"exact (linear assignment)"`` when L or G is diagonal (up to a
+        constant added to every entry): the problem is then a LAP and the
+        answer is optimal. Otherwise the best of ``"projection"`` (the
+        orthogonal optimum rounded to a permutation by LAPs),
+        ``"projection+2opt"`` (that rounding refined by 2-opt exchanges) and
+        ``"faq+2opt"`` (Frank-Wolfe from that rounding, and for n <= 128
+        from the barycenter, each refined by 2-opt); a heuristic, whose
+        optimality gap is measured against the lower bound.
+
+    Notes
+    -----
+    Cost: the rounding runs ``O(log n)`` coarse-to-fine stages of a few LAPs
+    and ``n x n x r`` products each (``O(n^3 log n)`` in all); FAQ adds 30
+    iterations of one ``n^3`` product and one LAP; each 2-opt run is capped at
+    about ``2^28`` flops. Measured: ~0.9 s at n = 256 and ~4 s at n = 512 on
+    two busy cores.
+
+    Sule, Spencer, Czaja, Appl. Comput. Harmon. Anal. 79 (2025) 101793,
+    doi:10.1016/j.acha.2025.101793 (the exact orthogonal solution and its
+    bound); Vogelstein et al., PLoS ONE 10 (2015) e0121002,
+    doi:10.1371/journal.pone.0121002 (FAQ).
+    """
+    L = np.asarray(L, dtype=np.float64)
+    G = np.asarray(G, dtype=np.float64)
+    lam = np.asarray(lam, dtype=np.float64)
+    mu = np.asarray(mu, dtype=np.float64)
+    T = np.asarray(T, dtype=np.float64)
+    U = np.asarray(U, dtype=np.float64)
+    n = L.shape[0]
+    for name, M in (("L", L), ("G", G), ("T", T), ("U", U)):
+        if M.shape != (n, n):
+            raise ValueError(f"solve_permutation: {name} must have shape ({n}, {n}), got {M.shape}")
+    for name, v in (("lam", lam), ("mu", mu)):
+        if np.shape(v) != (n,):
+            raise ValueError(f"solve_permutation: {name} must have shape ({n},), got {np.shape(v)}")
+    if n == 0:
+        return np.zeros((0, 0)), 0.0, METHOD_EXACT
+
+    exact = _exact_linear(L, G)
+    if exact is not None:
+        return np.eye(n)[exact], permutation_objective(L, G, exact), METHOD_EXACT
+
+    # Each 2-opt exchange costs ~16 n^2 flops: by default a run is capped at
+    # about 2^28 of them (and 4 n exchanges), so large layers stay fast.
+    swaps = max(16, min(4 * n, 2**24 // n**2)) if max_swaps is None else int(max_swaps)
+    best_proj = min(_projections(L, G, lam, T, mu, U), key=lambda p: permutation_objective(L, G, p))
+    f_proj = permutation_objective(L, G, best_proj)
+
+    # Refinements: 2-opt from the projection, and FAQ (from the projection and
+    # from the barycenter, scipy's default) followed by 2-opt.
+    candidates = []
+    two_opt = {"maxiter": swaps, "rng": rng}
+    ref = quadratic_assignment(L, G, method="2opt", options={"P0": best_proj, **two_opt})
+    candidates.append((float(ref.fun), 0, ref.col_ind, METHOD_PROJECTION_2OPT))
+    # The barycenter start is skipped for large n: when L annihilates the
+    # constant vector the barycenter minimises the relaxation and FAQ stays
+    # there, so the start only pays on small problems.
+    starts: list[Any] = [np.eye(n)[best_proj]] + (["barycenter"] if n <= 128 else [])
+    for k, P0 in enumerate(starts):
+        faq = quadratic_assignment(L, G, method="faq", options={"P0": P0, "rng": rng})
+        ref = quadratic_assignment(L, G, method="2opt", options={"P0": faq.col_ind, **two_opt})
+        candidates.append((float(ref.fun), 1 + k, ref.col_ind, METHOD_FAQ))
+    f_best, _, perm, method = min(candidates, key=lambda c: (c[0], c[1]))
+
+    # Prefer the simpler answer unless a refinement is strictly better
+    # (beyond rounding of the objective).
+    tol = 1e-12 * max(abs(f_proj), 1.0)
+    if f_best < f_proj - tol:
+        return np.eye(n)[perm], permutation_objective(L, G, perm), method
+    return np.eye(n)[best_proj], f_proj, METHOD_PROJECTION

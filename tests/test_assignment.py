@@ -1,0 +1,324 @@
+"""ds.linear_sum_assignment against scipy, brute force and the LAP's algebra.
+
+Assignments are compared by their total cost, never by their indices: with
+ties, several matchings are optimal.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import descramble as ds
+
+scipy_optimize = pytest.importorskip("scipy.optimize")
+scipy_lsa = scipy_optimize.linear_sum_assignment
+
+
+def _family(rng, kind, shape):
+    if kind == "uniform":
+        return rng.random(shape)
+    if kind == "normal":
+        return rng.standard_normal(shape) * 1e3
+    if kind == "ties":  # few distinct values: many optimal matchings
+        return rng.integers(0, 3, shape).astype(np.float64)
+    if kind == "integers":
+        return rng.integers(-50, 50, shape)
+    if kind == "bool":
+        return rng.random(shape) < 0.5
+    if kind == "inf":  # forbidden pairs (possibly infeasible)
+        c = rng.integers(0, 10, shape).astype(np.float64)
+        c[rng.random(shape) < 0.35] = np.inf
+        return c
+    if kind == "float32":
+        return rng.random(shape).astype(np.float32)
+    raise AssertionError(kind)
+
+
+def _total(cost, rows, cols):
+    return np.asarray(cost, dtype=np.float64)[rows, cols].sum()
+
+
+def _check_matching(rows, cols, shape):
+    k = min(shape)
+    assert rows.dtype == np.int64 and cols.dtype == np.int64
+    assert rows.shape == cols.shape == (k,)
+    assert np.all(np.diff(rows) > 0)
+    assert len(np.unique(cols)) == k
+    if k:
+        assert rows.min() >= 0 and rows.max() < shape[0]
+        assert cols.min() >= 0 and cols.max() < shape[1]
+
+
+def _compare(cost, maximize):
+    try:
+        ref = scipy_lsa(cost, maximize=maximize)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)):
+            ds.linear_sum_assignment(cost, maximize=maximize)
+        return
+    rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+    _check_matching(rows, cols, np.shape(cost))
+    expect = _total(cost, *ref)
+    got = _total(cost, rows, cols)
+    assert got == pytest.approx(expect, rel=1e-12, abs=1e-9)
+
+
+KINDS = ["uniform", "normal", "ties", "integers", "bool", "inf", "float32"]
+SHAPES = ["square", "wide", "tall"]
+
+
+@pytest.mark.parametrize("maximize", [False, True], ids=["min", "max"])
+@pytest.mark.parametrize("shape_kind", SHAPES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_matches_scipy_on_many_small_instances(kind, shape_kind, maximize):
+    rng = np.random.default_rng([KINDS.index(kind), SHAPES.index(shape_kind), maximize])
+    for _ in range(120):
+        n = int(rng.integers(1, 12))
+        m = {"square": n, "wide": n + int(rng.integers(1, 6)), "tall": max(n - 3, 1)}[shape_kind]
+        cost = _family(rng, kind, (n, m))
+        if kind == "inf" and maximize:
+            cost = -cost  # -inf is the forbidden value when maximising
+        _compare(cost, maximize)
+
+
+@pytest.mark.parametrize("n", [50, 200, 500])
+@pytest.mark.parametrize("kind", ["uniform", "ties", "float32"])
+def test_matches_scipy_on_larger_instances(kind, n):
+    rng = np.random.default_rng(n)
+    for shape in [(n, n), (n, n + n // 3), (n + 7, n)]:
+        _compare(_family(rng, kind, shape), False)
+
+
+def test_planted_permutation_is_found():
+    rng = np.random.default_rng(5)
+    n = 300
+    perm = rng.permutation(n)
+    cost = 1 + rng.random((n, n))
+    cost[np.arange(n), perm] = 0
+    rows, cols = ds.linear_sum_assignment(cost)
+    np.testing.assert_array_equal(cols, perm)
+
+
+@pytest.mark.parametrize("n", range(1, 7))
+def test_brute_force(n):
+    rng = np.random.default_rng(100 + n)
+    for m in (n, n + 1, n + 2):
+        for _ in range(10):
+            cost = rng.integers(0, 5, (n, m)).astype(np.float64)
+            perms = np.array(list(itertools.permutations(range(m), n)))
+            best = cost[np.arange(n), perms].sum(axis=1).min()
+            rows, cols = ds.linear_sum_assignment(cost)
+            assert _total(cost, rows, cols) == best
+            rows, cols = ds.linear_sum_assignment(cost.T)  # tall
+            assert _total(cost.T, rows, cols) == best
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["C", "F", "strided-rows", "strided-cols", "negative-stride"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_memory_layouts(layout, dtype):
+    rng = np.random.default_rng(7)
+    base = rng.random((40, 60)).astype(dtype)
+    cost = {
+        "C": base[:, :30],
+        "F": np.asfortranarray(base[:, :30]),
+        "strided-rows": base[::2, :30],
+        "strided-cols": base[:, ::2],
+        "negative-stride": base[::-1, 29::-1],
+    }[layout]
+    ref = scipy_lsa(cost)
+    rows, cols = ds.linear_sum_assignment(cost)
+    _check_matching(rows, cols, cost.shape)
+    assert _total(cost, rows, cols) == pytest.approx(_total(cost, *ref), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.float16, np.float32, bool],
+    ids=lambda d: np.dtype(d).name,
+)
+def test_dtypes(dtype):
+    rng = np.random.default_rng(3)
+    cost = rng.integers(0, 100, (9, 13)).astype(dtype)
+    rows, cols = ds.linear_sum_assignment(cost)
+    ref = scipy_lsa(cost.astype(np.float64))
+    assert _total(cost, rows, cols) == _total(cost, *ref)
+
+
+def test_python_lists_and_objects():
+    rows, cols = ds.linear_sum_assignment([[4, 1, 3], [2, 0, 5], [3, 2, 2]])
+    assert cols.tolist() == [1, 0, 2]
+    rows, cols = ds.linear_sum_assignment(np.array([[1.5, 0.5], [0.25, 2]], dtype=object))
+    assert cols.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0)], ids=["0x0", "0x3", "3x0"])
+def test_empty(shape):
+    rows, cols = ds.linear_sum_assignment(np.zeros(shape))
+    assert rows.dtype == cols.dtype == np.int64
+    assert rows.shape == cols.shape == (0,)
+
+
+def test_one_by_one_and_constant():
+    rows, cols = ds.linear_sum_assignment([[7.0]])
+    assert rows.tolist() == [0] and cols.tolist() == [0]
+    rows, cols = ds.linear_sum_assignment(np.full((5, 8), 2.5))
+    _check_matching(rows, cols, (5, 8))
+
+
+def test_scipy_documented_example():
+    cost = np.array([[4, 1, 3], [2, 0, 5], [3, 2, 2]])
+    rows, cols = ds.linear_sum_assignment(cost)
+    assert rows.tolist() == [0, 1, 2] and cols.tolist() == [1, 0, 2]
+    assert cost[rows, cols].sum() == 5
+
+
+def test_wide_and_tall_maximize():
+    rng = np.random.default_rng(11)
+    cost = rng.random((4, 9))
+    for c in (cost, cost.T):
+        rows, cols = ds.linear_sum_assignment(c, maximize=True)
+        assert _total(c, rows, cols) == pytest.approx(_total(c, *scipy_lsa(c, maximize=True)))
+
+
+def test_forbidden_entries_are_avoided():
+    cost = np.array([[np.inf, 1.0, 2.0], [1.0, np.inf, 5.0], [np.inf, 3.0, np.inf]])
+    rows, cols = ds.linear_sum_assignment(cost)
+    assert np.isfinite(cost[rows, cols]).all()
+    assert cost[rows, cols].sum() == 6.0
+    rows, cols = ds.linear_sum_assignment(-cost, maximize=True)
+    assert cost[rows, cols].sum() == 6.0
+
+
+def test_deterministic():
+    rng = np.random.default_rng(2)
+    cost = rng.integers(0, 3, (60, 60))
+    first = ds.linear_sum_assignment(cost)
+    for _ in range(3):
+        again = ds.linear_sum_assignment(cost.copy())
+        np.testing.assert_array_equal(first[1], again[1])
+
+
+def test_float32_is_not_upcast_in_precision_of_duals():
+    # Costs with a wide range: float32 storage, double duals. The optimum of
+    # the float32 values is the optimum of the same values in float64.
+    rng = np.random.default_rng(9)
+    cost = (rng.random((300, 300)) * 10.0 ** rng.integers(-3, 4, (300, 300))).astype(np.float32)
+    rows, cols = ds.linear_sum_assignment(cost)
+    ref = scipy_lsa(cost.astype(np.float64))
+    assert _total(cost, rows, cols) == pytest.approx(_total(cost, *ref), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad, maximize, exc, match",
+    [
+        (np.array([[np.nan, 1.0], [1.0, 1.0]]), False, ValueError, "invalid numeric entries"),
+        (np.array([[-np.inf, 1.0], [1.0, 1.0]]), False, ValueError, "invalid numeric entries"),
+        (np.array([[np.inf, 1.0], [1.0, 1.0]]), True, ValueError, "invalid numeric entries"),
+        (np.array([[np.inf, np.inf], [1.0, 1.0]]), False, ValueError, "cost matrix is infeasible"),
+        (np.array([[-np.inf, 0.0], [-np.inf, 1.0]]), True, ValueError, "cost matrix is infeasible"),
+        (np.zeros(3), False, ValueError, r"expected a matrix \(2-D array\), got a 1 array"),
+        (np.zeros((2, 2, 2)), False, ValueError, r"expected a matrix \(2-D array\), got a 3 array"),
+        (np.array([["a"]]), False, TypeError, "Cannot cast array data"),
+        (np.array([[1 + 1j]]), False, TypeError, "Cannot cast array data"),
+        (np.array([[object()]]), False, TypeError, "float"),
+    ],
+    ids=[
+        "nan",
+        "-inf",
+        "+inf-maximize",
+        "infeasible",
+        "infeasible-maximize",
+        "1-D",
+        "3-D",
+        "strings",
+        "complex",
+        "object",
+    ],
+)
+def test_errors_match_scipy(bad, maximize, exc, match):
+    with pytest.raises(exc, match=match):
+        scipy_lsa(bad, maximize=maximize)
+    with pytest.raises(exc, match=match):
+        ds.linear_sum_assignment(bad, maximize=maximize)
+
+
+def test_float32_errors():
+    bad = np.array([[np.nan, 1.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match="invalid numeric entries"):
+        ds.linear_sum_assignment(bad)
+
+
+# --- batch -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_3d_array(dtype):
+    rng = np.random.default_rng(4)
+    costs = rng.random((17, 12, 15)).astype(dtype)
+    out = ds.linear_sum_assignment_batch(costs, maximize=True)
+    assert len(out) == 17
+    for c, (rows, cols) in zip(costs, out, strict=True):
+        _check_matching(rows, cols, c.shape)
+        ref = scipy_lsa(c, maximize=True)
+        assert _total(c, rows, cols) == pytest.approx(_total(c, *ref), rel=1e-12)
+
+
+def test_batch_list_of_mixed_shapes():
+    rng = np.random.default_rng(6)
+    costs = [rng.random((int(rng.integers(0, 9)), int(rng.integers(0, 9)))) for _ in range(40)]
+    costs.append(rng.integers(0, 3, (6, 4)))
+    out = ds.linear_sum_assignment_batch(costs)
+    for c, (rows, cols) in zip(costs, out, strict=True):
+        ours = ds.linear_sum_assignment(c)
+        np.testing.assert_array_equal(rows, ours[0])
+        np.testing.assert_array_equal(cols, ours[1])
+
+
+def test_batch_empty_list():
+    assert ds.linear_sum_assignment_batch([]) == []
+
+
+def test_batch_errors_name_the_problem():
+    good = np.ones((3, 3))
+    with pytest.raises(ValueError, match="problem 1: cost matrix is infeasible"):
+        ds.linear_sum_assignment_batch([good, np.full((2, 2), np.inf), good])
+    with pytest.raises(ValueError, match=r"problem 0: expected a matrix \(2-D array\)"):
+        ds.linear_sum_assignment_batch([np.ones(3)])
+    with pytest.raises(ValueError, match="expected a 3-D array of cost matrices"):
+        ds.linear_sum_assignment_batch(np.ones((3, 3)))
+
+
+# --- algebra (hypothesis) ----------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 8),
+    m=st.integers(1, 8),
+    seed=st.integers(0, 2**32 - 1),
+    shift=st.floats(-100, 100, allow_nan=False),
+)
+def test_invariances(n, m, seed, shift):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 6, (n, m)).astype(np.float64)
+    base = _total(cost, *ds.linear_sum_assignment(cost))
+    # Permuting rows and columns does not change the optimal total.
+    pr, pc = rng.permutation(n), rng.permutation(m)
+    shuffled = cost[pr][:, pc]
+    assert _total(shuffled, *ds.linear_sum_assignment(shuffled)) == pytest.approx(base)
+    # A constant added to a whole row (n <= m: every row is matched) shifts the total.
+    if n <= m:
+        moved = cost.copy()
+        moved[0] += shift
+        got = _total(moved, *ds.linear_sum_assignment(moved))
+        assert got == pytest.approx(base + shift, abs=1e-9)
+    # Maximising c is minimising -c.
+    assert _total(cost, *ds.linear_sum_assignment(cost, maximize=True)) == pytest.approx(
+        -_total(-cost, *ds.linear_sum_assignment(-cost))
+    )
