@@ -10,7 +10,8 @@ fails if ours is not within 10x of LAPACK's or the eigenvalues disagree.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

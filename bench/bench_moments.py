@@ -49,7 +49,7 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def run(quick: bool) -> list[dict]:
-    sizes = [(64, 3000), (200, 2000)] if quick else [(256, 100_000), (1024, 50_000), (4096, 8192)]
+    sizes = [(64, 3000), (200, 2000)] if quick else [(256, 200_000), (1024, 50_000), (4096, 8192)]
     repeat = 2 if quick else 3
     rng = np.random.default_rng(0)
     out = []

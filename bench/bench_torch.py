@@ -42,7 +42,7 @@ def _case(torch, dt, d_in: int, hidden: int, n_batches: int, batch: int, quick: 
     t_peer = best_time(peer, repeat=repeat)
     return record(
         "torch",
-        f"capture post-ReLU, hidden {hidden}, N={n_batches * batch}",
+        f"capture post-ReLU, {d_in}->{hidden}, {n_batches}x{batch} rows",
         ours_s=t_ours,
         peer="hooks + torch.cov",
         peer_s=t_peer,

@@ -71,7 +71,9 @@ def figure(nrows: int, ncols: int, size: tuple):
     per figure on a busy machine.
     """
     fig, axes = pyplot().subplots(nrows, ncols, figsize=size, squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.97, bottom=0.12, top=0.88, wspace=0.45, hspace=0.5)
+    # About 0.9 inch on the left for the y label and tick labels, whatever the width.
+    left = min(0.9 / size[0], 0.2)
+    fig.subplots_adjust(left=left, right=0.97, bottom=0.12, top=0.88, wspace=0.45, hspace=0.5)
     return fig, axes
 
 

@@ -44,7 +44,7 @@ def kernels(n: int) -> dict:
     (which would tie them in the Gram matrix and leave their order undetermined).
     """
     d = np.minimum(np.arange(n), n - np.arange(n))  # circular distance to tap 0
-    gauss = np.exp(-0.5 * (d / 1.2) ** 2)
+    gauss = np.exp(-0.5 * (d / 2.0) ** 2)
     k = np.arange(n // 2 + 1)
     gains = np.exp(-np.abs(k - n // 8 - 0.3) / 2)
     return {"low-pass": gauss / gauss.sum(), "band-pass": np.fft.irfft(gains, n)}

@@ -82,8 +82,11 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
     n_samples = 20_000 if quick else 200_000
 
     # V: right singular vectors of the input-output correlation (the patterns, in
-    # order of strength; their signs are fixed by M).
+    # order of strength; their signs are fixed by M). Checked, not assumed: the
+    # leading right singular vectors of Syx must be the patterns up to sign.
     V = M
+    right = np.linalg.svd(syx)[2][: V.shape[1]]
+    svd_alignment = float(np.min(np.abs(np.sum(right.T * V, axis=0))))
     history = train(sxx, syx, n_hidden, 1e-4, lr, steps, rng)
     amplitude = np.linalg.norm(history @ V, axis=1)  # ||W1 m_k||: rotation-invariant A_k(t)
     halves = np.array([half_time(amplitude[:, k]) for k in range(V.shape[1])])
@@ -126,6 +129,7 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
         "half_times": halves,
         "final_amplitudes": amplitude[-1],
         "amplitude_mismatch": amplitude_mismatch,
+        "svd_alignment": svd_alignment,
     }
 
 

@@ -61,6 +61,7 @@ def test_forward_pass_is_the_documented_network(net, fresh):
     # One trace as a 1-D array, and any memory layout.
     np.testing.assert_allclose(net.predict(h[0]), out[0], rtol=1e-12)
     np.testing.assert_allclose(net.predict(np.asfortranarray(h)), out, rtol=1e-12)
+    np.testing.assert_allclose(net.predict(h.astype(np.float32)), out, rtol=1e-5, atol=1e-5)
     strided = fresh.traces[:14:2]
     expected = np.log1p(np.exp(np.tanh(strided @ net.W1.T + net.b1) @ net.W2.T + net.b2))
     np.testing.assert_allclose(net.predict(strided), expected, rtol=1e-12)

@@ -237,3 +237,14 @@ def test_eigh_k_zero():
 def test_eigh_k_not_an_integer():
     with pytest.raises(TypeError, match="k must be an integer or None, got float"):
         ds.eigh(np.eye(3), k=2.0)
+
+
+def test_eigvals_only_many_zero_eigenvalues():
+    # A Gram matrix X^T X with N << n: hundreds of eigenvalues at rounding
+    # level, where a purely relative QL splitting test used to stall.
+    x = np.random.default_rng(5).standard_normal((200, 600))
+    a = x.T @ x
+    w = ds.eigh(a, eigvals_only=True)
+    w_ref = np.linalg.eigvalsh(a)
+    np.testing.assert_allclose(w, w_ref, rtol=0, atol=50 * 600 * EPS * w_ref.max())
+    assert np.sum(w > 1e-8 * w.max()) == 200

@@ -220,3 +220,26 @@ def test_planted_scramble_neumann_recovered_up_to_reflection(n):
     order = sigma[P.argmax(axis=1)]
     assert reflection(order), method
     assert obj >= bound
+
+
+@pytest.mark.parametrize(
+    "kind, make, symmetric",
+    [("fourier", smooth_periodic_data, dihedral), ("neumann", smooth_open_data, reflection)],
+    ids=["fourier", "neumann"],
+)
+def test_planted_scramble_through_descramble(kind, make, symmetric):
+    """ds.descramble(..., group="permutation") puts scrambled neurons back in order."""
+    ds = pytest.importorskip("descramble")
+    if not hasattr(ds, "descramble"):
+        pytest.skip("ds.descramble is not available")
+    rng = np.random.default_rng(7)
+    n = 40
+    S = make(rng, n, 20 * n)
+    sigma = rng.permutation(n)
+    samples = S[sigma].T  # (N, n): rows are samples, columns the scrambled neurons
+    res = ds.descramble(samples, smoothness=kind, group="permutation")
+    check_permutation_matrix(res.P)
+    order = sigma[res.P.argmax(axis=1)]
+    assert symmetric(order), res.method
+    assert res.objective >= res.lower_bound
+    np.testing.assert_allclose(res.P @ samples.T, S[order])

@@ -45,6 +45,17 @@ inline int thread_id() {
 #endif
 }
 
+// The team actually granted, which can be smaller than requested (nested
+// regions, thread limits): work is split by the requested count and each
+// thread also takes the shares of absent ones, so none is ever skipped.
+inline int team_size() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 // Read-only (rows x n) view through element strides.
 template <class T>
 struct StridedBlock {
@@ -97,8 +108,7 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
     std::vector<VectorXd> part_sum(nt, VectorXd::Zero(n));
     std::vector<VectorXd> part_max(nt, VectorXd::Zero(n));
 #pragma omp parallel num_threads(nt)
-    {
-      const int t = thread_id();
+    for (int t = thread_id(); t < nt; t += team_size()) {
       const Index r0 = x.rows * t / nt;
       const Index r1 = x.rows * (t + 1) / nt;
       double* s = part_sum[t].data();
@@ -235,8 +245,7 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
     // repeated against O(N n^2) saved in synchronisation.
     reserve_panels(buffers, nt, groups * ldk * kLanes);
 #pragma omp parallel num_threads(nt)
-    {
-      const int t = thread_id();
+    for (int t = thread_id(); t < nt; t += team_size()) {
       double* panel = buffers[t].data();
       for (Index r0 = 0; r0 < x.rows; r0 += kPanelRows) {
         const Index kr = std::min(kPanelRows, x.rows - r0);
@@ -255,8 +264,7 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   std::vector<RowMatrixXd> partial(nt - 1, RowMatrixXd::Zero(n, n));
   reserve_panels(buffers, nt, groups * ldk * kLanes);
 #pragma omp parallel num_threads(nt)
-  {
-    const int t = thread_id();
+  for (int t = thread_id(); t < nt; t += team_size()) {
     const Index a = x.rows * t / nt, b = x.rows * (t + 1) / nt;
     RowMatrixXd& acc = t == 0 ? m2 : partial[t - 1];
     double* panel = buffers[t].data();
@@ -456,7 +464,10 @@ void Moments::merge(Moments& other) {
   const VectorXd d = (other.shift_ - shift_) + (other.dmean_ - dmean_);
   const double w = na * nb / total;
   const Index n = n_;
-#pragma omp parallel for schedule(static) num_threads(detail::max_threads())
+  // Rows of the lower triangle grow in length: dynamic chunks balance them.
+  const int threads =
+      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
   for (Index i = 0; i < n; ++i) {
     m2_.row(i).head(i + 1) += other.m2_.row(i).head(i + 1) + (w * d[i]) * d.head(i + 1).transpose();
   }

@@ -34,6 +34,13 @@ constexpr Index kTilePairs = 16;   // ... by 256 columns of C
 inline void micro_kernel(const double* a, const double* b0, const double* b1, Index k, double* c,
                          Index ldc, Index rows, std::uint8_t mask0, std::uint8_t mask1) {
 #if defined(__AVX512F__)
+  // The result rows are touched once per panel; for wide states they come
+  // from DRAM, so their fetch is started now and hidden behind the k loop.
+#pragma GCC unroll 8
+  for (int r = 0; r < kMicroRows; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kLanes), _MM_HINT_T0);
+  }
   __m512d acc0[kMicroRows], acc1[kMicroRows];
 #pragma GCC unroll 8
   for (int r = 0; r < kMicroRows; ++r) {

@@ -71,6 +71,10 @@ class Moments:
     (the papers' ``S S^T``: Sule, Spencer, Czaja, ACHA 79 (2025) 101793,
     doi:10.1016/j.acha.2025.101793) is ``M2 + count mean mean^T``.
 
+    Before any sample, ``mean``, ``scatter()`` and ``gram()`` are zeros and
+    ``covariance()`` raises ValueError. Entries must be finite and below 1e100
+    in magnitude (so that no sum of squares can overflow).
+
     Examples
     --------
     >>> import numpy as np, descramble as ds

@@ -455,6 +455,9 @@ def capture(
 
     Notes
     -----
+    A module called several times per forward pass (shared weights) contributes
+    the output of every call as samples, for ``where="pre"``.
+
     Each hook converts the output to numpy and updates the statistics before the
     next module runs, so a later in-place operation (``ReLU(inplace=True)``)
     cannot change what was recorded. Hooks are removed when the loop ends, also
