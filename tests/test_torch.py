@@ -564,3 +564,14 @@ def test_permutation_descrambler_applied_with_permute(mlp):
     with torch.no_grad():
         torch.testing.assert_close(mlp(X), before, rtol=0, atol=1e-6)
     np.testing.assert_allclose(mlp[0].weight.detach().double().numpy(), np.asarray(r.P) @ w)
+
+
+@pytest.mark.parametrize("cap", [1, 5, 64], ids=["cap-1", "cap-5", "cap-64"])
+def test_capture_buffer_boundaries_do_not_change_the_statistics(mlp, monkeypatch, cap):
+    monkeypatch.setattr(dt, "_BUFFER_ROWS", cap)
+    X = torch.randn(40, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(22))
+    mlp = mlp.double()
+    batches = _batches(X, [3, 4, 7, 2, 9, 15])
+    m = dt.capture(mlp, "0", batches)["0"]
+    with torch.no_grad():
+        _check_stats(m, _ref_rows(torch.cat([mlp[0](b) for b in batches])))
