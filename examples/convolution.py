@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import descrambler, figure, image, main, note, save, tied_blocks
+import descramble as ds
+from _common import figure, image, main, note, save, tied_blocks
 
 
 def circulant(kernel: np.ndarray) -> np.ndarray:
@@ -43,7 +44,7 @@ def kernels(n: int) -> dict:
     (which would tie them in the Gram matrix and leave their order undetermined).
     """
     d = np.minimum(np.arange(n), n - np.arange(n))  # circular distance to tap 0
-    gauss = np.exp(-0.5 * (d / 1.2) ** 2)
+    gauss = np.exp(-0.5 * (d / 2.0) ** 2)
     k = np.arange(n // 2 + 1)
     gains = np.exp(-np.abs(k - n // 8 - 0.3) / 2)
     return {"low-pass": gauss / gauss.sum(), "band-pass": np.fft.irfft(gains, n)}
@@ -135,17 +136,24 @@ def dihedral_offset(order: np.ndarray) -> tuple:
     return None
 
 
-def permutation_recovery(W: np.ndarray, X: np.ndarray, rng: np.random.Generator) -> dict:
-    """Scramble the hidden units of ``W`` and recover their order with a permutation descrambler."""
-    descramble, _ = descrambler()
+def permutation_recovery(W: np.ndarray, X: np.ndarray, rng: np.random.Generator) -> tuple:
+    """Scramble the hidden units of ``W`` and recover their order with a permutation descrambler.
+
+    Returns the numbers (or why the solver is unavailable) and the scrambled and
+    recovered weights (``None`` when unavailable).
+    """
     n = W.shape[0]
     scramble = rng.permutation(n)
     scrambled = W[scramble]  # hidden unit i of the scrambled layer is unit scramble[i]
     try:
-        res = descramble(X @ scrambled.T, group="permutation")
+        res = ds.descramble(X @ scrambled.T, group="permutation")
     except NotImplementedError as exc:
-        return {"available": False, "reason": str(exc)}
+        return {"available": False, "reason": str(exc)}, None
     P = np.asarray(res.P)
+    # The objective of the true order, for comparison with the solver's.
+    H = X @ W.T
+    L = (res.T * res.lam) @ res.T.T
+    true_objective = float(np.sum(L * (H.T @ H)))
     # Row i of P picks the scrambled unit placed at position i; map back to true units.
     recovered = scramble[np.argmax(np.abs(P), axis=1)]
     symmetry = dihedral_offset(recovered)
@@ -158,24 +166,30 @@ def permutation_recovery(W: np.ndarray, X: np.ndarray, rng: np.random.Generator)
         "gap": float(res.gap),
         "objective": float(res.objective),
         "lower_bound": float(res.lower_bound),
-    }
+        "true_order_objective": true_objective,
+    }, (scrambled, res.apply(scrambled, side="output"))
 
 
-def run(out: str, quick: bool = True, seed: int = 0) -> dict:
-    """Descramble circular convolutions with low-pass and band-pass kernels."""
-    descramble, Gram = descrambler()
+def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> dict:
+    """Descramble circular convolutions with low-pass and band-pass kernels.
+
+    Returns, per kernel, the leakage of ``P`` out of the predicted Fourier slots
+    (sampled and exact Gram), how far the identity is from optimal, and how far
+    ``P W`` is from ``W`` as returned and up to the tied pair rotations; then the
+    outcome of the permutation descrambler on a scrambled low-pass layer.
+    """
     rng = np.random.default_rng(seed)
     n = 32
     n_samples = 20_000 if quick else 400_000
     X = rng.standard_normal((n_samples, n))  # isotropic input
 
     numbers: dict = {}
-    fig, axes = figure(2, 3, (14, 8))
-    for row, (name, kernel) in enumerate(kernels(n).items()):
+    panels = []
+    for name, kernel in kernels(n).items():
         W = circulant(kernel)
         H = X @ W.T
-        sampled = descramble(H)
-        exact = descramble(Gram(W @ W.T))
+        sampled = ds.descramble(H)
+        exact = ds.descramble(ds.Gram(W @ W.T))
         PW = sampled.apply(W, side="output")
         key = name.replace("-", "_")
         numbers[f"{key}_leakage_sampled"] = leakage(sampled, W)
@@ -189,39 +203,54 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
         numbers[f"{key}_identity_deviation"] = float(np.linalg.norm(PW - W) / np.linalg.norm(W))
         mask = predicted_slots(sampled, W)
         numbers[f"{key}_keeps_every_frequency"] = bool(np.array_equal(mask, mask.T))
-        image(axes[row, 0], W, f"{name} convolution W", "input", "hidden unit")
-        image(axes[row, 1], PW, f"descrambled P W (N = {n_samples})", "input", "descrambled unit")
-        image(
-            axes[row, 2],
-            np.abs(sampled.T.T @ sampled.P @ sampled.T),
-            "|T^T P T|: where P sends each Fourier mode",
-            "Fourier mode of the input (T column)",
-            "Fourier slot after P",
-            cmap="viridis",
-        )
+        aligned = align_ties(sampled) @ W
         if name == "low-pass":
-            aligned = align_ties(sampled) @ W
             numbers["low_pass_identity_deviation_up_to_ties"] = float(
                 np.linalg.norm(aligned - W) / np.linalg.norm(W)
             )
             numbers["low_pass_identity_deviation_up_to_ties_exact"] = float(
                 np.linalg.norm(align_ties(exact) @ W - W) / np.linalg.norm(W)
             )
-            low_pass = (W, PW, aligned)
-    save(fig, out, "convolution_fourier_modes")
+        panels.append((name, W, PW, aligned, sampled.T.T @ sampled.P @ sampled.T))
 
-    fig, axes = figure(1, 3, (14, 4.2))
-    axes = axes[0]
-    image(axes[0], low_pass[0], "low-pass W", "input", "hidden unit")
-    image(axes[1], low_pass[1], "P W as returned (pairs rotated)", "input", "descrambled unit")
-    image(axes[2], low_pass[2], "P W, pair rotations chosen nearest I", "input", "descrambled unit")
-    save(fig, out, "convolution_low_pass_up_to_ties")
-
-    perm = permutation_recovery(circulant(kernels(n)["low-pass"]), X, rng)
+    perm, scrambled = permutation_recovery(circulant(kernels(n)["low-pass"]), X, rng)
     if not perm["available"]:
         note(f"permutation descrambler not available ({perm['reason']}); part skipped")
     numbers["permutation"] = perm
+    if figures:
+        _figures(out, panels, n_samples, scrambled)
     return numbers
+
+
+def _figures(out, panels, n_samples, scrambled) -> None:
+    fig, axes = figure(2, 3, (14, 8))
+    for row, (name, W, PW, _, transfer) in enumerate(panels):
+        image(axes[row, 0], W, f"{name} convolution W", "input", "hidden unit")
+        image(axes[row, 1], PW, f"descrambled P W (N = {n_samples})", "input", "descrambled unit")
+        image(
+            axes[row, 2],
+            np.abs(transfer),
+            "|T^T P T|: where P sends each Fourier mode",
+            "Fourier mode of the input (T column)",
+            "Fourier slot after P",
+            cmap="viridis",
+        )
+    save(fig, out, "convolution_fourier_modes")
+
+    name, W, PW, aligned, _ = panels[0]
+    fig, axes = figure(1, 3, (14, 4.2))
+    axes = axes[0]
+    image(axes[0], W, f"{name} W", "input", "hidden unit")
+    image(axes[1], PW, "P W as returned (pairs rotated)", "input", "descrambled unit")
+    image(axes[2], aligned, "P W, pair rotations chosen nearest I", "input", "descrambled unit")
+    save(fig, out, "convolution_low_pass_up_to_ties")
+
+    if scrambled is not None:
+        fig, axes = figure(1, 2, (10, 4.2))
+        axes = axes[0]
+        image(axes[0], scrambled[0], "low-pass W, hidden units permuted", "input", "hidden unit")
+        image(axes[1], scrambled[1], "after the permutation descrambler", "input", "hidden unit")
+        save(fig, out, "convolution_permutation_recovery")
 
 
 if __name__ == "__main__":

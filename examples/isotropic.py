@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import descrambler, figure, image, loglog_slope, main, save, tied_blocks
+import descramble as ds
+from _common import figure, image, loglog_slope, main, save, tied_blocks
 
 
 def make_layer(n_hidden: int, n_in: int, rng: np.random.Generator):
@@ -56,9 +57,12 @@ def svd_error(result, W: np.ndarray, sigma: np.ndarray, V: np.ndarray) -> float:
     return float(np.sqrt(err2) / np.sqrt(np.sum(sigma**4)))
 
 
-def run(out: str, quick: bool = True, seed: int = 0) -> dict:
-    """Descramble isotropic data through one linear layer at growing sample sizes."""
-    descramble, Gram = descrambler()
+def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> dict:
+    """Descramble isotropic data through one linear layer at growing sample sizes.
+
+    Returns the sample sizes, the root-mean-square error over repeats at each, the
+    log-log slope of that error against N, and the error of the exact limit.
+    """
     rng = np.random.default_rng(seed)
     n_hidden, n_in, c = 16, 8, 2.0
     W, sigma, V = make_layer(n_hidden, n_in, rng)
@@ -69,21 +73,26 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     for i, N in enumerate(sizes):
         for j in range(repeats):
             X = np.sqrt(c) * rng.standard_normal((N, n_in))
-            errors[i, j] = svd_error(descramble(X @ W.T), W, sigma, V)
+            result = ds.descramble(X @ W.T)
+            errors[i, j] = svd_error(result, W, sigma, V)
     # Root mean square over repeats: the mean squared error falls exactly like 1/N
     # in the asymptotic regime, and averages far better than the error itself.
-    mean = np.sqrt(np.mean(errors**2, axis=1))
-    slope = loglog_slope(sizes, mean)
+    rms = np.sqrt(np.mean(errors**2, axis=1))
+    slope = loglog_slope(sizes, rms)
 
     # The N -> infinity limit, straight from the exact Gram matrix c W W^T.
-    exact = descramble(Gram(c * W @ W.T))
-    limit_error = svd_error(exact, W, sigma, V)
+    limit_error = svd_error(ds.descramble(ds.Gram(c * W @ W.T)), W, sigma, V)
 
+    if figures:
+        _figures(out, sizes, errors, rms, slope, W, sigma, V, result)
+    return {"sizes": sizes, "mean_error": rms, "slope": slope, "limit_error": limit_error}
+
+
+def _figures(out, sizes, errors, rms, slope, W, sigma, V, result) -> None:
     fig, axes = figure(1, 1, (6, 4.5))
     ax = axes[0, 0]
-    ax.errorbar(sizes, mean, yerr=errors.std(axis=1), fmt="o-", label="measured (rms, std)")
-    guide = mean[0] * np.sqrt(sizes[0] / sizes)
-    ax.loglog(sizes, guide, "k--", label=r"$\propto N^{-1/2}$")
+    ax.errorbar(sizes, rms, yerr=errors.std(axis=1), fmt="o-", label="measured (rms, std)")
+    ax.loglog(sizes, rms[0] * np.sqrt(sizes[0] / sizes), "k--", label=r"$\propto N^{-1/2}$")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("samples N")
@@ -92,27 +101,19 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     ax.legend()
     save(fig, out, "isotropic_error_vs_n")
 
-    # Raw, descrambled, and SVD prediction (signs of the prediction matched to P W).
-    X = np.sqrt(c) * rng.standard_normal((int(sizes[-1]), n_in))
-    res = descramble(X @ W.T)
-    PW = res.apply(W, side="output")
+    # Raw, descrambled (largest N, last repeat), and the SVD prediction with its
+    # signs matched to P W row by row in the smoothness basis.
+    PW = result.apply(W, side="output")
     svd_rows = np.zeros_like(PW)
     svd_rows[: sigma.size] = sigma[:, None] * V.T
-    signs = np.sign(np.sum((res.T.T @ PW) * svd_rows, axis=1, keepdims=True))
-    predicted = res.T @ (signs * svd_rows)
+    signs = np.sign(np.sum((result.T.T @ PW) * svd_rows, axis=1, keepdims=True))
+    predicted = result.T @ (signs * svd_rows)
     fig, axes = figure(1, 3, (14, 4.2))
     axes = axes[0]
     image(axes[0], W, "raw W", "input", "hidden neuron")
     image(axes[1], PW, f"descrambled P W (N = {sizes[-1]})", "input", "descrambled neuron")
     image(axes[2], predicted, r"$T \Sigma_W V_W^T$ (signs matched)", "input", "descrambled neuron")
     save(fig, out, "isotropic_weights")
-
-    return {
-        "sizes": sizes,
-        "mean_error": mean,
-        "slope": slope,
-        "limit_error": limit_error,
-    }
 
 
 if __name__ == "__main__":

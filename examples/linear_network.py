@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import descrambler, figure, image, main, save
+import descramble as ds
+from _common import figure, image, main, save
 
 
 def patterns(n_in: int, n_modes: int) -> np.ndarray:
@@ -62,9 +63,14 @@ def half_time(curve: np.ndarray) -> int:
     return int(np.argmax(curve >= 0.5 * curve[-1]))
 
 
-def run(out: str, quick: bool = True, seed: int = 0) -> dict:
-    """Train, descramble at checkpoints, and measure ``P W1`` against ``T A(t) V^T``."""
-    descramble, _ = descrambler()
+def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> dict:
+    """Train, descramble at checkpoints, and measure ``P W1`` against ``T A(t) V^T``.
+
+    Returns the checkpoints, the relative deviation of ``P W1`` (and, for contrast,
+    of the raw ``W1``) from the form ``T A V^T`` at each, the step at which each mode
+    reaches half its final amplitude, and how well the descrambled diagonal matches
+    the rotation-invariant amplitudes ``||W1 m_k||``.
+    """
     rng = np.random.default_rng(seed)
     n_in, n_hidden, alpha = 32, 16, 0.5
     strengths = np.array([2.0, 1.4, 1.0, 0.7])  # a_k: the patterns' amplitudes
@@ -76,8 +82,11 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     n_samples = 20_000 if quick else 200_000
 
     # V: right singular vectors of the input-output correlation (the patterns, in
-    # order of strength; their signs are fixed by M).
+    # order of strength; their signs are fixed by M). Checked, not assumed: the
+    # leading right singular vectors of Syx must be the patterns up to sign.
     V = M
+    right = np.linalg.svd(syx)[2][: V.shape[1]]
+    svd_alignment = float(np.min(np.abs(np.sum(right.T * V, axis=0))))
     history = train(sxx, syx, n_hidden, 1e-4, lr, steps, rng)
     amplitude = np.linalg.norm(history @ V, axis=1)  # ||W1 m_k||: rotation-invariant A_k(t)
     halves = np.array([half_time(amplitude[:, k]) for k in range(V.shape[1])])
@@ -90,7 +99,7 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     for step in checkpoints:
         W1 = history[step]
         X = rng.standard_normal((n_samples, n_in)) @ chol.T  # samples with E[x x^T] = sxx
-        res = descramble(X @ W1.T)
+        res = ds.descramble(X @ W1.T)
         PW1 = res.apply(W1, side="output")
         coeff = res.T.T @ PW1 @ V  # the matrix A(t), up to signs, if the theory holds
         diag = np.diag(coeff[: V.shape[1]])
@@ -111,9 +120,23 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
         )
     )
 
+    if figures:
+        _figures(out, history, checkpoints, descrambled, errors, amplitude, diagonals, strengths)
+    return {
+        "checkpoints": np.array(checkpoints),
+        "relative_deviation": errors,
+        "raw_relative_deviation": np.array(raw_errors),
+        "half_times": halves,
+        "final_amplitudes": amplitude[-1],
+        "amplitude_mismatch": amplitude_mismatch,
+        "svd_alignment": svd_alignment,
+    }
+
+
+def _figures(out, history, checkpoints, descrambled, errors, amplitude, diagonals, strengths):
     fig, axes = figure(1, len(checkpoints) + 1, (3.6 * (len(checkpoints) + 1), 4.2))
     axes = axes[0]
-    image(axes[0], history[-1], f"raw W1 at step {steps}", "input", "hidden neuron")
+    image(axes[0], history[-1], f"raw W1 at step {len(history) - 1}", "input", "hidden neuron")
     for ax, step, PW1, err in zip(axes[1:], checkpoints, descrambled, errors, strict=True):
         image(
             ax,
@@ -126,7 +149,7 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
 
     fig, axes = figure(1, 1, (7, 4.5))
     ax = axes[0, 0]
-    for k in range(V.shape[1]):
+    for k in range(amplitude.shape[1]):
         (line,) = ax.plot(amplitude[:, k], label=f"mode {k} (a = {strengths[k]:g})")
         ax.plot(checkpoints, diagonals[:, k], "o", color=line.get_color())
     ax.set_xlabel("gradient descent step")
@@ -134,15 +157,6 @@ def run(out: str, quick: bool = True, seed: int = 0) -> dict:
     ax.set_title(r"Modes learned one by one (lines: $\|W_1 m_k\|$, dots: diag of $T^T P W_1 V$)")
     ax.legend()
     save(fig, out, "linear_network_modes")
-
-    return {
-        "checkpoints": np.array(checkpoints),
-        "relative_deviation": errors,
-        "raw_relative_deviation": np.array(raw_errors),
-        "half_times": halves,
-        "final_amplitudes": amplitude[-1],
-        "amplitude_mismatch": amplitude_mismatch,
-    }
 
 
 if __name__ == "__main__":

@@ -108,9 +108,8 @@ def test_brute_force(n):
     for m in (n, n + 1, n + 2):
         for _ in range(10):
             cost = rng.integers(0, 5, (n, m)).astype(np.float64)
-            best = min(
-                cost[np.arange(n), list(p)].sum() for p in itertools.permutations(range(m), n)
-            )
+            perms = np.array(list(itertools.permutations(range(m), n)))
+            best = cost[np.arange(n), perms].sum(axis=1).min()
             rows, cols = ds.linear_sum_assignment(cost)
             assert _total(cost, rows, cols) == best
             rows, cols = ds.linear_sum_assignment(cost.T)  # tall
@@ -264,7 +263,7 @@ def test_batch_3d_array(dtype):
     costs = rng.random((17, 12, 15)).astype(dtype)
     out = ds.linear_sum_assignment_batch(costs, maximize=True)
     assert len(out) == 17
-    for c, (rows, cols) in zip(costs, out):
+    for c, (rows, cols) in zip(costs, out, strict=True):
         _check_matching(rows, cols, c.shape)
         ref = scipy_lsa(c, maximize=True)
         assert _total(c, rows, cols) == pytest.approx(_total(c, *ref), rel=1e-12)
@@ -275,7 +274,7 @@ def test_batch_list_of_mixed_shapes():
     costs = [rng.random((int(rng.integers(0, 9)), int(rng.integers(0, 9)))) for _ in range(40)]
     costs.append(rng.integers(0, 3, (6, 4)))
     out = ds.linear_sum_assignment_batch(costs)
-    for c, (rows, cols) in zip(costs, out):
+    for c, (rows, cols) in zip(costs, out, strict=True):
         ours = ds.linear_sum_assignment(c)
         np.testing.assert_array_equal(rows, ours[0])
         np.testing.assert_array_equal(cols, ours[1])

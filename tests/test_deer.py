@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.polynomial.legendre import leggauss
 
 import descramble as ds
@@ -26,6 +28,39 @@ def test_kernel_function_matches_brute_force_quadrature():
     np.testing.assert_allclose(deer.kernel_function(x), brute_force_kernel(x), rtol=0, atol=1e-12)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=0.0, max_value=3000.0, allow_nan=False))
+def test_kernel_function_property_matches_quadrature_and_is_bounded(x):
+    value = float(deer.kernel_function(x))
+    assert abs(value) <= 1.0
+    assert value == pytest.approx(float(brute_force_kernel([x], panels=800)[0]), abs=1e-11)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["float64", "float32", "int", "strided", "fortran-2d"],
+)
+def test_kernel_accepts_dtypes_and_layouts(layout):
+    t = np.linspace(0, 4, 9)
+    r = np.array([2.0, 2.5, 3.0, 4.0])
+    reference = deer.kernel(t, r)
+    if layout == "float32":
+        got = deer.kernel(t.astype(np.float32), r.astype(np.float32))
+        np.testing.assert_allclose(got, reference, atol=1e-5)
+    elif layout == "int":
+        np.testing.assert_allclose(
+            deer.kernel(np.arange(5), [2, 3]), deer.kernel(np.arange(5.0), [2.0, 3.0])
+        )
+    elif layout == "strided":
+        np.testing.assert_array_equal(deer.kernel(np.repeat(t, 2)[::2], r[::1]), reference)
+    elif layout == "fortran-2d":
+        x = np.asfortranarray(np.outer(t, r))
+        np.testing.assert_array_equal(deer.kernel_function(x), deer.kernel_function(x.copy()))
+    else:
+        assert reference.shape == (9, 4)
+        assert reference.dtype == np.float64
+
+
 def test_kernel_is_one_at_time_zero():
     r = deer.distance_axis(50)
     np.testing.assert_array_equal(deer.kernel([0.0], r), np.ones((1, 50)))
@@ -35,8 +70,13 @@ def test_kernel_is_one_at_time_zero():
 def test_kernel_small_argument_taylor_limit():
     # E[(1 - 3 z^2)^2] = 4/5 for z uniform on [0, 1], the first-order term vanishes.
     x = np.array([1e-4, 1e-3, 1e-2])
-    # The next term is E[(1 - 3 z^2)^4] x^4 / 24 < x^4.
+    # The next term is E[(1 - 3 z^2)^4] x^4 / 24 = 2 x^4 / 35, and the switch to the
+    # series at 1e-4 is seamless.
     assert np.all(np.abs(deer.kernel_function(x) - (1 - 0.4 * x**2)) <= x**4 + 1e-15)
+    edge = np.array([1e-4 * (1 - 1e-12), 1e-4, 2e-4, 1e-3])
+    np.testing.assert_allclose(deer.kernel_function(edge), brute_force_kernel(edge), atol=1e-15)
+    # Subnormal and tiny arguments: no overflow.
+    np.testing.assert_array_equal(deer.kernel_function([5e-324, 1e-300, -1e-200]), 1.0)
 
 
 def test_kernel_large_argument_asymptotics():
@@ -45,6 +85,16 @@ def test_kernel_large_argument_asymptotics():
     x = np.linspace(2000.0, 4000.0, 101)
     leading = np.sqrt(np.pi / (6 * x)) * (np.cos(x) + np.sin(x)) / 2 + np.sin(2 * x) / (6 * x)
     assert np.max(np.abs(deer.kernel_function(x) - leading) * x**1.5) < 1.0
+
+
+def test_kernel_and_fresnel_at_extreme_arguments():
+    with np.errstate(all="raise"):
+        c, s = deer.fresnel([1e12, 1e200, -1.7e308])
+        k = deer.kernel_function([1e100, 1e300, 1.7e308])
+    np.testing.assert_allclose(c, [0.5, 0.5, -0.5], atol=1e-12)
+    np.testing.assert_allclose(s, [0.5, 0.5, -0.5], atol=1e-12)
+    # |K(x)| <= sqrt(pi / (6x)) + 1/(6x) -> 0.
+    assert np.all(np.abs(k) < 1e-49)
 
 
 def test_kernel_is_even_and_bounded():

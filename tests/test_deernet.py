@@ -61,6 +61,7 @@ def test_forward_pass_is_the_documented_network(net, fresh):
     # One trace as a 1-D array, and any memory layout.
     np.testing.assert_allclose(net.predict(h[0]), out[0], rtol=1e-12)
     np.testing.assert_allclose(net.predict(np.asfortranarray(h)), out, rtol=1e-12)
+    np.testing.assert_allclose(net.predict(h.astype(np.float32)), out, rtol=1e-5, atol=1e-5)
     strided = fresh.traces[:14:2]
     expected = np.log1p(np.exp(np.tanh(strided @ net.W1.T + net.b1) @ net.W2.T + net.b2))
     np.testing.assert_allclose(net.predict(strided), expected, rtol=1e-12)
@@ -173,3 +174,54 @@ def test_forward_rejects_bad_traces(net, traces, match):
 
 def test_deernet_is_exported():
     assert ds.deernet is deernet
+
+
+def _training_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "train_deernet.py"
+    spec = importlib.util.spec_from_file_location("train_deernet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_training_gradients_match_finite_differences():
+    train = _training_script()
+    rng = np.random.default_rng(0)
+    params = {
+        "W1": rng.standard_normal((5, 7)) * 0.3,
+        "b1": rng.standard_normal(5) * 0.1,
+        "W2": rng.standard_normal((6, 5)) * 0.3,
+        "b2": rng.standard_normal(6) * 0.1,
+    }
+    h = rng.standard_normal((9, 7))
+    target = rng.uniform(0, 2, (9, 6))
+    _, grad = train.gradients(params, h, target)
+    eps = 1e-6
+    for name, value in params.items():
+        numeric = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            plus = {k: v.copy() for k, v in params.items()}
+            minus = {k: v.copy() for k, v in params.items()}
+            plus[name][idx] += eps
+            minus[name][idx] -= eps
+            numeric[idx] = (
+                train.gradients(plus, h, target)[0] - train.gradients(minus, h, target)[0]
+            ) / (2 * eps)
+        np.testing.assert_allclose(grad[name], numeric, rtol=1e-6, atol=1e-9, err_msg=name)
+
+
+def test_training_script_end_to_end(tmp_path, monkeypatch, capsys):
+    train = _training_script()
+    out = tmp_path / "tiny.npz"
+    argv = ["train_deernet.py", "--out", str(out), "--train", "600", "--valid", "200"]
+    monkeypatch.setattr("sys.argv", [*argv, "--epochs", "3", "--hidden", "8", "--batch", "100"])
+    train.main()
+    net = deernet.load(out)
+    assert (net.n_time, net.n_hidden, net.n_distance) == (256, 8, 256)
+    assert net.info["n_train"] == 600
+    # Even three short epochs improve on the mean-distribution starting point.
+    assert net.info["validation_mse"] < net.info["baseline_mse"]
+    assert "validation MSE" in capsys.readouterr().out

@@ -246,6 +246,8 @@ def test_user_operator_and_matrix_match_kind(kind, order):
         assert abs(r.objective - r.lower_bound) <= 1e-9 * max(scale, 1.0)
         G = X.T @ X
         assert trace_objective(r.P, D.T @ D, G) == pytest.approx(r.objective, rel=1e-9, abs=1e-9)
+    # The default order (2, as passed on by wrappers) is accepted with a matrix.
+    np.testing.assert_array_equal(ds.descramble(X, D, order=2).P, ds.descramble(X, D).P)
 
 
 @pytest.mark.parametrize("k", [1, 3, 8, 16])
@@ -377,7 +379,7 @@ def test_permutation_without_solver(monkeypatch):
         (lambda X: ds.descramble(X, np.eye(4)), ValueError, "size 4, but the data has n = 5"),
         (lambda X: ds.descramble(X, np.eye(5), k=2), ValueError, "size 5, but k = 2 components"),
         (lambda X: ds.descramble(X, ds.Operator(L=np.eye(6))), ValueError, "size 6"),
-        (lambda X: ds.descramble(X, np.eye(5), order=1), ValueError, "order applies to"),
+        (lambda X: ds.descramble(X, np.eye(5), order=1), ValueError, "order=1 applies to"),
         (lambda X: ds.descramble(X, "neumann", order=3), ValueError, "order must be 1 or 2"),
         (lambda X: ds.descramble(X, group="unitary"), ValueError, "unknown group 'unitary'"),
         (lambda X: ds.descramble(X, k=0), ValueError, r"1 <= k <= n = 5, got 0"),

@@ -1,8 +1,9 @@
 """The paper's experiments (PAPER.md section 5) as runnable examples: their claims, checked.
 
-Each example in ``examples/`` exposes ``run(out, quick=True, seed=0) -> dict``; the
-tests call it at small sizes and assert the paper's claim quantitatively, then run
-every script once as a subprocess with ``--quick`` the way a user would.
+Each example in ``examples/`` exposes ``run(out, quick=True, seed=0, figures=True)``
+returning a dict of numbers; the tests call it at small sizes without drawing and
+assert the paper's claim quantitatively, then run every script once as a
+subprocess with ``--quick`` the way a user would, figures included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+import descramble as ds
 
 pytest.importorskip("matplotlib")
 
@@ -39,19 +42,19 @@ def load(name: str):
 @pytest.fixture(scope="module")
 def isotropic(tmp_path_factory):
     out = tmp_path_factory.mktemp("isotropic")
-    return out, load("isotropic").run(str(out), quick=True, seed=0)
+    return out, load("isotropic").run(str(out), quick=True, seed=0, figures=False)
 
 
 @pytest.fixture(scope="module")
 def linear_network(tmp_path_factory):
     out = tmp_path_factory.mktemp("linear_network")
-    return out, load("linear_network").run(str(out), quick=True, seed=0)
+    return out, load("linear_network").run(str(out), quick=True, seed=0, figures=False)
 
 
 @pytest.fixture(scope="module")
 def convolution(tmp_path_factory):
     out = tmp_path_factory.mktemp("convolution")
-    return out, load("convolution").run(str(out), quick=True, seed=0)
+    return out, load("convolution").run(str(out), quick=True, seed=0, figures=False)
 
 
 # --- 5.1 isotropic input: P W -> T Sigma_W V_W^T at rate N^-1/2 -------------------------
@@ -65,7 +68,7 @@ def test_isotropic_limit_is_the_svd(isotropic):
 def test_isotropic_error_falls_like_inverse_sqrt_n(isotropic):
     _, numbers = isotropic
     assert -0.65 <= numbers["slope"] <= -0.35
-    assert numbers["mean_error"][-1] < 0.25 * numbers["mean_error"][0]
+    assert numbers["mean_error"][-1] < 0.3 * numbers["mean_error"][0]  # sqrt(1/32) = 0.18
 
 
 def _with_descrambler(result, P):
@@ -75,9 +78,8 @@ def _with_descrambler(result, P):
 
 def test_isotropic_svd_error_is_blind_to_signs_and_pair_rotations():
     module = load("isotropic")
-    descramble, Gram = module.descrambler()
     W, sigma, V = module.make_layer(12, 6, np.random.default_rng(3))
-    exact = descramble(Gram(W @ W.T))
+    exact = ds.descramble(ds.Gram(W @ W.T))
     T = exact.T
     assert module.svd_error(exact, W, sigma, V) < 1e-10
     # Equally optimal: rotate inside the first Fourier pair, flip the sign of slot 5.
@@ -95,6 +97,7 @@ def test_isotropic_svd_error_is_blind_to_signs_and_pair_rotations():
 
 def test_linear_network_descrambled_weights_have_the_saxe_form(linear_network):
     _, numbers = linear_network
+    assert numbers["svd_alignment"] > 1 - 1e-9  # V really is Syx's right singular basis
     assert np.all(numbers["relative_deviation"] < 0.05)
     # Without descrambling the same weights are nowhere near that form.
     assert np.all(numbers["raw_relative_deviation"] > 0.5)
@@ -122,7 +125,8 @@ def test_convolution_low_pass_descrambler_is_the_identity_up_to_ties(convolution
     _, numbers = convolution
     assert numbers["low_pass_keeps_every_frequency"]
     assert numbers["low_pass_identity_gap_exact"] < 1e-10
-    assert numbers["low_pass_identity_deviation_up_to_ties_exact"] < 1e-8
+    # (The highest frequencies have gains below rounding, hence not exactly 0.)
+    assert numbers["low_pass_identity_deviation_up_to_ties_exact"] < 1e-7
     assert numbers["low_pass_identity_deviation_up_to_ties"] < 0.2
     assert numbers["low_pass_gram_deviation"] < 0.05
     # The band-pass layer is genuinely reordered: leaving it alone is far from optimal.
@@ -135,9 +139,63 @@ def test_convolution_permutation_descrambler_recovers_the_order(convolution):
     perm = numbers["permutation"]
     if not perm["available"]:
         pytest.skip(f"permutation descrambler not available: {perm['reason']}")
+    # The solver's order is at least as smooth as the true one, within the certified bound.
+    assert perm["objective"] <= perm["true_order_objective"] * (1 + 1e-9)
+    assert perm["lower_bound"] <= perm["objective"]
     assert perm["dihedral"], (
         f"recovered order {perm['recovered_order']} is not a rotation/reflection"
     )
+
+
+# --- 5.5 DEERNet: band-pass and notch in the first layer, output components -------------
+
+
+@pytest.fixture(scope="module")
+def deernet(tmp_path_factory):
+    out = tmp_path_factory.mktemp("deernet")
+    return out, load("deernet_analysis").run(str(out), quick=True, seed=0, figures=False)
+
+
+def test_deernet_descrambler_is_certified(deernet):
+    _, numbers = deernet
+    assert numbers["objective"] == pytest.approx(numbers["lower_bound"], rel=1e-9)
+
+
+def test_deernet_first_layer_is_a_band_pass(deernet):
+    _, numbers = deernet
+    assert numbers["gain_peak_frequency"] >= 1
+    low, high = numbers["gain_half_power_band"]
+    assert 1 <= low <= numbers["gain_peak_frequency"] <= high < 32
+    assert numbers["gain_dc_over_peak"] < 0.2
+    # Descrambling gathers the 2-D DFT at low neuron frequencies: the filter becomes visible.
+    raw = numbers["low_neuron_frequency_share_raw"]
+    assert numbers["low_neuron_frequency_share_descrambled"] > max(3 * raw, 0.4)
+
+
+def test_deernet_notch_sits_where_the_data_concentrate(deernet):
+    _, numbers = deernet
+    assert numbers["notch_frequency"] == 0 == numbers["data_peak_frequency"]
+    assert numbers["notch_depth"] < 0.25
+    assert numbers["data_dc_share"] > 0.9
+    assert numbers["data_top_pc_constant_overlap"] > 0.95
+    assert numbers["w1_gain_on_data_top_pc_over_peak_gain"] < 0.5
+    # The 2-D DFTs of Sigma_W V_W^T and (U_K Sigma_K)^T are related; a time-shuffled
+    # control is not.
+    assert numbers["dft_log_correlation_weights_vs_data"] > 0.3
+    assert abs(numbers["dft_log_correlation_weights_vs_shuffled_data"]) < 0.2
+
+
+def test_deernet_output_components_oscillate_like_chebyshev_polynomials(deernet):
+    _, numbers = deernet
+    counts = numbers["output_pc_zero_counts"]
+    # Component j changes sign j + 1 times on the data's distances, like T_{j+1}...
+    np.testing.assert_array_equal(counts, np.arange(1, counts.size + 1))
+    # ...but (our finding on the shipped network) its zeros are evenly spaced, not
+    # clustered towards the ends like Chebyshev nodes: the resemblance is qualitative.
+    even = numbers["output_pc_zero_deviation_from_even_spacing"][1:]
+    chebyshev = numbers["output_pc_zero_deviation_from_chebyshev_nodes"][1:]
+    assert np.all(even < chebyshev)
+    assert np.all(np.asarray(numbers["output_pc_chebyshev_r2_degree_j+3"])[:2] > 0.9)
 
 
 # --- every script runs from the command line -------------------------------------------

@@ -207,7 +207,7 @@ def test_missing_scipy_names_the_extra(monkeypatch):
         (lambda X: it.cayley(X, tol=0), ValueError, "tol must be a positive"),
         (lambda X: it.cayley(X, "spline"), ValueError, "unknown smoothness kind 'spline'"),
         (lambda X: it.cayley(X, np.eye(3)), ValueError, "size 3, but the data has n = 4"),
-        (lambda X: it.cayley(X, np.eye(4), order=1), ValueError, "order applies to"),
+        (lambda X: it.cayley(X, np.eye(4), order=1), ValueError, "order=1 applies to"),
         (lambda X: it.cayley(X, [[1.0]]), TypeError, "smoothness must be one of"),
         (lambda X: it.cayley(np.full((3, 4), np.inf)), ValueError, "NaN or infinity"),
         (lambda X: it.max_diagonal(np.eye(3), method="trace"), ValueError, "'sum' or 'normsq'"),

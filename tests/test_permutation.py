@@ -18,11 +18,13 @@ def fourier_L(n):
     h = 2 * np.pi / n
     k = np.arange(1, n)
     if n % 2 == 0:
-        c = np.concatenate([[-np.pi**2 / (3 * h**2) - 1 / 6], -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2])
+        c = np.concatenate(
+            [[-(np.pi**2) / (3 * h**2) - 1 / 6], -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2]
+        )
     else:
         c = np.concatenate(
             [
-                [-np.pi**2 / (3 * h**2) + 1 / 12],
+                [-(np.pi**2) / (3 * h**2) + 1 / 12],
                 -0.5 * (-1.0) ** k / (np.sin(k * h / 2) * np.tan(k * h / 2)),
             ]
         )
@@ -142,16 +144,22 @@ def test_diagonal_both_is_the_rearrangement_inequality():
 
 def test_empty_and_errors():
     P, obj, method = solve_permutation(
-        np.zeros((0, 0)), np.zeros((0, 0)), lam=np.zeros(0), T=np.zeros((0, 0)),
-        mu=np.zeros(0), U=np.zeros((0, 0)),
+        np.zeros((0, 0)),
+        np.zeros((0, 0)),
+        lam=np.zeros(0),
+        T=np.zeros((0, 0)),
+        mu=np.zeros(0),
+        U=np.zeros((0, 0)),
     )
     assert P.shape == (0, 0) and obj == 0.0
     with pytest.raises(ValueError, match=r"G must have shape \(3, 3\), got \(2, 2\)"):
-        solve_permutation(np.eye(3), np.eye(2), lam=np.ones(3), T=np.eye(3), mu=np.ones(3),
-                          U=np.eye(3))
+        solve_permutation(
+            np.eye(3), np.eye(2), lam=np.ones(3), T=np.eye(3), mu=np.ones(3), U=np.eye(3)
+        )
     with pytest.raises(ValueError, match=r"mu must have shape \(3,\), got \(2,\)"):
-        solve_permutation(np.eye(3), np.eye(3), lam=np.ones(3), T=np.eye(3), mu=np.ones(2),
-                          U=np.eye(3))
+        solve_permutation(
+            np.eye(3), np.eye(3), lam=np.ones(3), T=np.eye(3), mu=np.ones(2), U=np.eye(3)
+        )
 
 
 # --- planted scrambles -----------------------------------------------------
@@ -212,3 +220,26 @@ def test_planted_scramble_neumann_recovered_up_to_reflection(n):
     order = sigma[P.argmax(axis=1)]
     assert reflection(order), method
     assert obj >= bound
+
+
+@pytest.mark.parametrize(
+    "kind, make, symmetric",
+    [("fourier", smooth_periodic_data, dihedral), ("neumann", smooth_open_data, reflection)],
+    ids=["fourier", "neumann"],
+)
+def test_planted_scramble_through_descramble(kind, make, symmetric):
+    """ds.descramble(..., group="permutation") puts scrambled neurons back in order."""
+    ds = pytest.importorskip("descramble")
+    if not hasattr(ds, "descramble"):
+        pytest.skip("ds.descramble is not available")
+    rng = np.random.default_rng(7)
+    n = 40
+    S = make(rng, n, 20 * n)
+    sigma = rng.permutation(n)
+    samples = S[sigma].T  # (N, n): rows are samples, columns the scrambled neurons
+    res = ds.descramble(samples, smoothness=kind, group="permutation")
+    check_permutation_matrix(res.P)
+    order = sigma[res.P.argmax(axis=1)]
+    assert symmetric(order), res.method
+    assert res.objective >= res.lower_bound
+    np.testing.assert_allclose(res.P @ samples.T, S[order])

@@ -161,13 +161,26 @@ def test_chebyshev_fit_matches_numpy_chebfit_on_noisy_data():
     x = np.sort(rng.uniform(-1, 1, 40))
     comps = rng.standard_normal((40, 3))
     fit = plot.chebyshev_fit(comps, 4, x=x)
+    centred = plot.chebyshev_fit(comps, 4, x=x, centred=True)
     for j in range(3):
-        ref = np.polynomial.chebyshev.chebfit(x, comps[:, j], 4)
+        v = comps[:, j]
+        ref = np.polynomial.chebyshev.chebfit(x, v, 4)
         np.testing.assert_allclose(fit.coefficients[j], ref, atol=1e-10)
-        resid = comps[:, j] - np.polynomial.chebyshev.chebval(x, ref)
-        r2 = 1 - np.sum(resid**2) / np.sum((comps[:, j] - comps[:, j].mean()) ** 2)
-        assert fit.r2[j] == pytest.approx(r2, abs=1e-12)
+        resid = v - np.polynomial.chebyshev.chebval(x, ref)
+        assert fit.r2[j] == pytest.approx(1 - np.sum(resid**2) / np.sum(v**2), abs=1e-12)
+        r2_centred = 1 - np.sum(resid**2) / np.sum((v - v.mean()) ** 2)
+        assert centred.r2[j] == pytest.approx(r2_centred, abs=1e-12)
         assert fit.r2[j] < 1
+
+
+def test_chebyshev_fit_degree_zero_energy_fraction():
+    v = np.array([[1.0], [2.0], [3.0]])
+    # Uncentred: the constant 2 captures 12 of the 14 units of energy; centred: nothing.
+    assert plot.chebyshev_fit(v, 0).r2[0] == pytest.approx(12 / 14)
+    assert plot.chebyshev_fit(v, 0, centred=True).r2[0] == pytest.approx(0.0, abs=1e-15)
+    constant = np.full((4, 1), 5.0)
+    assert plot.chebyshev_fit(constant, 0, centred=True).r2[0] == 1.0
+    assert plot.chebyshev_fit(np.zeros((4, 1)), 0).r2[0] == 1.0
 
 
 def test_chebyshev_fit_too_low_degree_is_imperfect():

@@ -47,17 +47,22 @@ class Solver {
         col4row_(nr, -1) {}
 
   void solve(std::int64_t* col_out) {
-    const bool has_forbidden = validate();
     std::vector<Index> free_rows;
-    if (nr_ == nc_ && !has_forbidden) {
-      // JV's heuristics need a square, finite matrix: on a rectangular one the
-      // duals of the columns left unassigned must all stay equal (Crouse), and
-      // a forbidden entry breaks the column minima.
+    // JV's heuristics need a square, finite matrix: on a rectangular one the
+    // duals of the columns left unassigned must all stay equal (Crouse), and
+    // a forbidden entry breaks the column minima. On a square matrix the
+    // column minima are found in the same pass as the validation (the passes
+    // over the matrix are what costs on easy problems); if a forbidden entry
+    // turns up, that work is dropped.
+    const bool square = nr_ == nc_;
+    const bool has_forbidden = square ? column_minima() : validate();
+    if (square && !has_forbidden) {
       column_reduction(free_rows);
       augmenting_row_reduction(free_rows);
       augmenting_row_reduction(free_rows);
       vw_ = v_;  // the working copy of the duals used by relax()
     } else {
+      std::fill(v_.begin(), v_.end(), 0.0);
       free_rows.resize(nr_);
       for (Index i = 0; i < nr_; ++i) free_rows[i] = i;
     }
@@ -88,23 +93,37 @@ class Solver {
     return forbidden > 0;
   }
 
+  // Validation fused with the column minima v_j (and their rows, argrow_):
+  // one pass over a square matrix. Returns whether +inf occurs.
+  bool column_minima() {
+    std::fill(v_.begin(), v_.end(), kInf);
+    argrow_.assign(nc_, 0);
+    double* v = v_.data();
+    Index* arg = argrow_.data();
+    long long bad = 0, forbidden = 0;
+    for (Index i = 0; i < nr_; ++i) {
+      const T* ci = row(i);
+#pragma omp simd reduction(+ : bad, forbidden)
+      for (Index j = 0; j < nc_; ++j) {
+        const double x = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
+        bad += !(x > -kInf);  // true for NaN and -inf
+        forbidden += (x == kInf);
+        const bool lower = x < v[j];  // strict: the lowest row wins a tie
+        v[j] = lower ? x : v[j];
+        arg[j] = lower ? i : arg[j];
+      }
+    }
+    if (bad) throw std::invalid_argument(kInvalid);
+    return forbidden > 0;
+  }
+
   // Column reduction and reduction transfer (JV 1987, section 4): v_j is the
   // column minimum; each row that is the minimum of exactly one column takes
   // it, and its dual is then raised to its second-smallest reduced cost.
+  // (Row duals stay implicit; see the class comment.)
   void column_reduction(std::vector<Index>& free_rows) {
     const Index n = nr_;
-    std::vector<Index> argrow(n, 0);
-    std::fill(v_.begin(), v_.end(), kInf);
-    for (Index i = 0; i < n; ++i) {
-      const T* ci = row(i);
-      for (Index j = 0; j < n; ++j) {
-        const double x = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
-        if (x < v_[j]) {  // strict: the lowest row wins a tie
-          v_[j] = x;
-          argrow[j] = i;
-        }
-      }
-    }
+    const std::vector<Index>& argrow = argrow_;
     std::vector<int> matches(n, 0);
     // Columns in reverse, as in JV: a row that is the minimum of several
     // columns keeps the first one visited (the highest index).
@@ -116,9 +135,14 @@ class Solver {
       }
     }
     for (Index i = 0; i < n; ++i) {
-      if (matches[i] == 0) {
-        free_rows.push_back(i);
-      } else if (matches[i] == 1) {
+      if (matches[i] == 0) free_rows.push_back(i);
+    }
+    // The transfer only prepares the free rows' augmentations (the duals are
+    // feasible and every assigned pair tight without it): with no free row
+    // left, as on planted problems, it would be a wasted pass over the matrix.
+    if (free_rows.empty()) return;
+    for (Index i = 0; i < n; ++i) {
+      if (matches[i] == 1) {
         const Index j1 = col4row_[i];
         const T* ci = row(i);
         double m = kInf;
@@ -272,7 +296,7 @@ class Solver {
   Index nr_, nc_, stride_;
   std::vector<double> v_, vw_, d_, dfin_;
   std::vector<Index> pred_, row4col_, col4row_;
-  std::vector<Index> scanned_, ties_;
+  std::vector<Index> scanned_, ties_, argrow_;
 };
 
 // Solves an nr <= nc problem; col_out[i] is the column of row i.
@@ -322,8 +346,7 @@ void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool
 }
 
 template <class T>
-AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cost,
-                                       bool maximize) {
+AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cost, bool maximize) {
   const Index k = std::min(cost.rows(), cost.cols());
   AssignmentResult r;
   r.row_ind.resize(k);
@@ -334,8 +357,8 @@ AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cos
 }
 
 template <class T>
-void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& problems,
-                                 bool maximize, std::vector<AssignmentResult>& results,
+void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& problems, bool maximize,
+                                 std::vector<AssignmentResult>& results,
                                  std::vector<std::string>& errors) {
   const Index count = static_cast<Index>(problems.size());
   results.assign(count, AssignmentResult{});
@@ -357,16 +380,16 @@ void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& proble
   }
 }
 
-template void linear_sum_assignment<float>(const float*, Index, Index, Index, bool,
-                                           std::int64_t*, std::int64_t*);
-template void linear_sum_assignment<double>(const double*, Index, Index, Index, bool,
-                                            std::int64_t*, std::int64_t*);
+template void linear_sum_assignment<float>(const float*, Index, Index, Index, bool, std::int64_t*,
+                                           std::int64_t*);
+template void linear_sum_assignment<double>(const double*, Index, Index, Index, bool, std::int64_t*,
+                                            std::int64_t*);
 template AssignmentResult linear_sum_assignment<float>(const Eigen::Ref<const RowMatrix<float>>&,
                                                        bool);
-template AssignmentResult linear_sum_assignment<double>(
-    const Eigen::Ref<const RowMatrix<double>>&, bool);
-template void linear_sum_assignment_batch<float>(const std::vector<AssignmentProblem<float>>&,
-                                                 bool, std::vector<AssignmentResult>&,
+template AssignmentResult linear_sum_assignment<double>(const Eigen::Ref<const RowMatrix<double>>&,
+                                                        bool);
+template void linear_sum_assignment_batch<float>(const std::vector<AssignmentProblem<float>>&, bool,
+                                                 std::vector<AssignmentResult>&,
                                                  std::vector<std::string>&);
 template void linear_sum_assignment_batch<double>(const std::vector<AssignmentProblem<double>>&,
                                                   bool, std::vector<AssignmentResult>&,

@@ -7,12 +7,44 @@
 
 #include "eigh_internal.hpp"
 
+#ifdef DESCRAMBLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 namespace descramble {
 
 namespace {
 
 // Below this size Eigen's unblocked solver is as fast as the blocked pipeline.
 constexpr Index kSmall = 48;
+// Below this size one thread is used: the solver synchronises O(n) times, and
+// on small problems (or a loaded machine) the barriers cost more than they save.
+constexpr Index kParallelMin = 384;
+
+// Limits the OpenMP threads of the calling thread (Eigen's GEMM and our own
+// parallel loops both follow omp_get_max_threads(), a per-thread setting) for
+// the lifetime of the guard.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(Index n) {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+    saved_ = omp_get_max_threads();
+    if (n < kParallelMin) omp_set_num_threads(1);
+#else
+    (void)n;
+#endif
+  }
+  ~ThreadLimit() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+    omp_set_num_threads(saved_);
+#endif
+  }
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int saved_ = 1;
+};
 
 void check_square_finite(const Eigen::Ref<const RowMatrixXd>& a) {
   if (a.rows() != a.cols()) {
@@ -56,6 +88,7 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
     return out;
   }
   if (n <= kSmall) return eigh_small(a, compute_vectors);
+  const ThreadLimit threads(n);
   detail::ColMatrixXd work = a;
   VectorXd d, e, tau;
   detail::tridiagonalize(work, d, e, tau);
@@ -87,6 +120,7 @@ EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool co
     if (compute_vectors) out.vectors = full.vectors.rightCols(k);
     return out;
   }
+  const ThreadLimit threads(n);
   detail::ColMatrixXd work = a;
   VectorXd d, e, tau;
   detail::tridiagonalize(work, d, e, tau);

@@ -15,6 +15,7 @@
 //   * the eigenvector update is a matrix product, split by the block structure
 //     of the half problems' vectors so that no zero block is multiplied.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -23,11 +24,24 @@
 
 #include "eigh_internal.hpp"
 
+#ifdef DESCRAMBLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 namespace descramble::detail {
 
 namespace {
 
-constexpr Index kLeaf = 32;  // sub-problems solved by implicit QR
+constexpr Index kLeaf = 32;             // sub-problems solved by implicit QR
+constexpr Index kParallelHalves = 512;  // solve the two top halves concurrently from here
+
+int thread_count() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
 constexpr Index kRowBlock = 256;  // rows per task of the Gu-Eisenstat products
@@ -40,8 +54,7 @@ enum ColumnKind : unsigned char { kTop = 0, kMixed = 1, kBottom = 2 };
 // increasing d (k of them), nonzero z and rho > 0. Writes delta[i] = d_i -
 // lambda_j, computed as (d_i - d_origin) - tau so that it is accurate even
 // when lambda_j is very close to a pole; returns lambda_j.
-double secular_root(const double* d, const double* z, Index k, double rho, Index j,
-                    double* delta) {
+double secular_root(const double* d, const double* z, Index k, double rho, Index j, double* delta) {
   const double rho_inv = 1.0 / rho;
   if (k == 1) {
     delta[0] = -rho * z[0] * z[0];
@@ -57,6 +70,7 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
     const double gap = d[q] - d[p];
     const double mid = 0.5 * gap;
     double f = rho_inv;
+#pragma omp simd reduction(+ : f)
     for (Index i = 0; i < k; ++i) f += z[i] * z[i] / ((d[i] - d[p]) - mid);
     if (f >= 0.0) {  // the root lies in the left half: measure it from d_p
       origin = p;
@@ -81,11 +95,15 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
   const double d0 = d[origin];
   for (int it = 0; it < kMaxSecularIterations; ++it) {
     double psi = 0, dpsi = 0, phi = 0, dphi = 0;
+    // Reassociating these sums (SIMD) changes them by rounding only, which
+    // the stopping test below already allows for.
+#pragma omp simd reduction(+ : psi, dpsi)
     for (Index i = 0; i <= p; ++i) {
       const double t = z[i] / ((d[i] - d0) - tau);
       psi += z[i] * t;
       dpsi += t * t;
     }
+#pragma omp simd reduction(+ : phi, dphi)
     for (Index i = p + 1; i < k; ++i) {
       const double t = z[i] / ((d[i] - d0) - tau);
       phi += z[i] * t;
@@ -135,9 +153,12 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
 
 class DivideAndConquer {
  public:
-  DivideAndConquer(VectorXd& d, VectorXd& e, ColMatrixXd& q) : d_(d), e_(e), q_(q) {}
+  // `failed` is set when a leaf's QR iteration does not converge; the caller
+  // throws after the (possibly parallel) recursion, never inside it.
+  DivideAndConquer(VectorXd& d, VectorXd& e, ColMatrixXd& q, std::atomic<bool>& failed)
+      : d_(d), e_(e), q_(q), failed_(failed) {}
 
-  void solve(Index lo, Index n) {
+  void solve(Index lo, Index n, bool top) {
     if (n <= kLeaf) {
       leaf(lo, n);
       return;
@@ -147,8 +168,21 @@ class DivideAndConquer {
     // T = diag(T1, T2) + |beta| u u^T with u = e_{n1-1} + sign(beta) e_{n1}.
     d_[lo + n1 - 1] -= std::abs(beta);
     d_[lo + n1] -= std::abs(beta);
-    solve(lo, n1);
-    solve(lo + n1, n - n1);
+    if (top && n >= kParallelHalves && thread_count() > 1) {
+      // The halves are independent: one thread each, with everything inside
+      // them sequential (Eigen and our loops see an active parallel region).
+      // Only the last merge then uses all threads.
+#pragma omp parallel sections num_threads(2)
+      {
+#pragma omp section
+        solve(lo, n1, false);
+#pragma omp section
+        solve(lo + n1, n - n1, false);
+      }
+    } else {
+      solve(lo, n1, false);
+      solve(lo + n1, n - n1, false);
+    }
     merge(lo, n1, n, beta);
   }
 
@@ -163,7 +197,8 @@ class DivideAndConquer {
     VectorXd sub = e_.segment(lo, n - 1);
     solver.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
     if (solver.info() != Eigen::Success) {
-      throw std::runtime_error("eigh: the tridiagonal QR iteration did not converge");
+      failed_ = true;
+      return;
     }
     d_.segment(lo, n) = solver.eigenvalues();
     q_.block(lo, lo, n, n) = solver.eigenvectors();
@@ -259,17 +294,24 @@ class DivideAndConquer {
     for (Index j : deflated) pairs.push_back({d[j], -j - 1});
     std::stable_sort(pairs.begin(), pairs.end(),
                      [](const Pair& a, const Pair& b) { return a.value < b.value; });
-    ColMatrixXd out(n, n);
+    // The deflated columns are the only part of Q still needed: keep them
+    // aside and overwrite Q in place.
+    const Index nd = static_cast<Index>(deflated.size());
+    ColMatrixXd kept_aside(n, nd);
+    std::vector<Index> aside_of(n, -1);
+    for (Index i = 0; i < nd; ++i) {
+      kept_aside.col(i) = qb.col(deflated[i]);
+      aside_of[deflated[i]] = i;
+    }
 #pragma omp parallel for schedule(static) if (n > 256)
     for (Index c = 0; c < n; ++c) {
       const Pair& pr = pairs[c];
       if (pr.source >= 0) {
-        out.col(c) = product.col(pr.source);
+        qb.col(c) = product.col(pr.source);
       } else {
-        out.col(c) = qb.col(-pr.source - 1);
+        qb.col(c) = kept_aside.col(aside_of[-pr.source - 1]);
       }
     }
-    qb = out;
     for (Index c = 0; c < n; ++c) d[c] = pairs[c].value;
   }
 
@@ -300,8 +342,13 @@ class DivideAndConquer {
       for (Index j = 0; j < k; ++j) {
         const double dj = dk[j];
         const double* col = &delta(0, j);
-        for (Index i = i0; i < i1; ++i) {
-          if (i != j) prod[i] *= col[i] / (dk[i] - dj);
+        // Split around the diagonal so that both loops vectorise.
+        const Index split = std::clamp(j, i0, i1);
+#pragma omp simd
+        for (Index i = i0; i < split; ++i) prod[i] *= col[i] / (dk[i] - dj);
+#pragma omp simd
+        for (Index i = std::max(split, std::min(j + 1, i1)); i < i1; ++i) {
+          prod[i] *= col[i] / (dk[i] - dj);
         }
       }
     }
@@ -335,6 +382,7 @@ class DivideAndConquer {
   VectorXd& d_;
   VectorXd& e_;
   ColMatrixXd& q_;
+  std::atomic<bool>& failed_;
 };
 
 }  // namespace
@@ -352,7 +400,9 @@ void tridiagonal_eigen_dc(VectorXd& d, VectorXd& e, ColMatrixXd& z) {
   }
   d /= scale;
   e /= scale;
-  DivideAndConquer(d, e, z).solve(0, n);
+  std::atomic<bool> failed{false};
+  DivideAndConquer(d, e, z, failed).solve(0, n, true);
+  if (failed) throw std::runtime_error("eigh: the tridiagonal QR iteration did not converge");
   d *= scale;
 }
 
@@ -362,25 +412,29 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
   const double scale = std::max(d.cwiseAbs().maxCoeff(), e.cwiseAbs().maxCoeff());
   if (scale == 0.0) return;
   // Implicit QL with Wilkinson shifts on T / scale (tql1). The splitting test
-  // |e_i| <= eps sqrt(|d_i| |d_i+1|) is relative, so small eigenvalues of
-  // graded matrices keep their accuracy.
+  // |e_i| <= eps sqrt(|d_i| |d_i+1|) is relative, which keeps small
+  // eigenvalues of graded matrices; the absolute floor 1e-3 eps ||T|| (far
+  // below the error of the reduction) ends the iteration on clusters of
+  // eigenvalues at zero, where the relative test converges slowly.
   std::vector<double> dd(n), ee(n, 0.0);
   for (Index i = 0; i < n; ++i) dd[i] = d[i] / scale;
   for (Index i = 0; i + 1 < n; ++i) ee[i] = e[i] / scale;
   const double eps = 2.0 * kEps;
+  const double floor = 1e-3 * eps;
   const double safe_min = std::numeric_limits<double>::min();
+  Index budget = 30 * n;  // total iterations, as LAPACK's dsterf allows
   for (Index l = 0; l < n; ++l) {
-    int iterations = 0;
     for (;;) {
       Index m = l;
       for (; m + 1 < n; ++m) {
-        if (std::abs(ee[m]) <= eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) +
-                                   safe_min) {
+        const double em = std::abs(ee[m]);
+        if (em <= floor ||
+            em <= eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) + safe_min) {
           break;
         }
       }
       if (m == l) break;
-      if (++iterations > 60 * 4) {
+      if (--budget < 0) {
         throw std::runtime_error("eigh: the tridiagonal QL iteration did not converge");
       }
       double g = (dd[l + 1] - dd[l]) / (2.0 * ee[l]);
@@ -391,7 +445,10 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
       for (Index i = m - 1; i >= l; --i) {
         const double f = s * ee[i];
         const double b = c * ee[i];
-        r = std::hypot(f, g);
+        // T is scaled to unit norm, so f^2 + g^2 only underflows when both
+        // are below 1e-154; hypot (slow) handles that rare case.
+        r = std::sqrt(f * f + g * g);
+        if (r < 1e-150) r = std::hypot(f, g);
         ee[i + 1] = r;
         if (r == 0.0) {  // the rotation vanished: split here and restart
           dd[i + 1] -= p;
@@ -399,8 +456,9 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
           underflow = true;
           break;
         }
-        s = f / r;
-        c = g / r;
+        const double r_inv = 1.0 / r;
+        s = f * r_inv;
+        c = g * r_inv;
         g = dd[i + 1] - p;
         r = (dd[i] - g) * s + 2.0 * c * b;
         p = s * r;

@@ -28,28 +28,30 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "compiled. Install it with `pip install .` from the source tree."
     ) from exc
 
-# deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use;
-# dask and torch import their library on first use.
+# deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
+# torch and dask import their libraries only when a function is called.
 from . import dask, deer, deernet, iterative, plot, smoothness, torch
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
+from .moments import Moments
 from .qap import quadratic_assignment
 from .smoothness import Operator
 
 __all__ = [
     "__version__",
     "dask",
-    "Descrambling",
-    "Gram",
-    "Operator",
     "deer",
     "deernet",
     "descramble",
+    "Descrambling",
     "eigh",
+    "Gram",
     "iterative",
     "linear_sum_assignment",
     "linear_sum_assignment_batch",
+    "Moments",
+    "Operator",
     "plot",
     "quadratic_assignment",
     "smoothness",

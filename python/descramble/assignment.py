@@ -18,7 +18,8 @@ Trans. Aerosp. Electron. Syst. 52 (2016) 1679-1696, doi:10.1109/TAES.2016.140952
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def linear_sum_assignment(cost: Any, maximize: bool = False) -> tuple[np.ndarray
 
 
 def linear_sum_assignment_batch(
-    costs: Union[np.ndarray, Sequence[Any]], maximize: bool = False
+    costs: np.ndarray | Sequence[Any], maximize: bool = False
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Solve many independent assignment problems across threads.
 
@@ -174,7 +175,7 @@ def linear_sum_assignment_batch(
         else:
             todo.append(k)
     if todo:
-        batch = [np.ascontiguousarray(arrays[k], dtype=dtype) for k in todo]
+        batch: list[Any] = [np.ascontiguousarray(arrays[k], dtype=dtype) for k in todo]
         solve = (
             _core.linear_sum_assignment_batch_f32
             if use_f32
@@ -190,6 +191,6 @@ def linear_sum_assignment_batch(
                 except ValueError as exc:
                     raise ValueError(f"problem {k}: {exc}") from None
             raise
-        for k, res in zip(todo, solved):
+        for k, res in zip(todo, solved, strict=True):
             results[k] = res
     return results

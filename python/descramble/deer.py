@@ -66,9 +66,12 @@ DIPOLAR_CONSTANT = 52.04
 # slowly below ~1.5).
 _FRESNEL_SWITCH = 2.0
 _SERIES_TERMS = 64
+_FRESNEL_HUGE = 1e150
 _FRACTION_DEPTH = 64
 # Rows of distributions evaluated at once (a 256 x 1021 float64 block is 2 MB).
 _MIXTURE_BLOCK = 256
+# Kernel arguments below this use the Maclaurin series of the kernel.
+_KERNEL_TAYLOR = 1e-4
 
 Seed = int | np.random.Generator | None
 
@@ -94,8 +97,12 @@ def fresnel(x: Any) -> tuple[np.ndarray, np.ndarray]:
     q = np.abs(arr)
     value = np.empty(q.shape, dtype=np.complex128)
     small = q < _FRESNEL_SWITCH
+    # Beyond _FRESNEL_HUGE, q^2 would overflow; C and S equal 1/2 there to within 1/(pi q).
+    huge = q > _FRESNEL_HUGE
+    middle = ~small & ~huge
     value[small] = _fresnel_series(q[small])
-    value[~small] = _fresnel_fraction(q[~small])
+    value[middle] = _fresnel_fraction(q[middle])
+    value[huge] = 0.5 + 0.5j
     sign = np.sign(arr)
     return sign * value.real, sign * value.imag
 
@@ -132,7 +139,7 @@ def kernel_function(x: Any) -> np.ndarray:
 
     Closed form through the Fresnel integrals: with ``q = sqrt(6 |x| / pi)``,
     ``K(x) = sqrt(pi / (6 |x|)) (cos(x) C(q) + sin(x) S(q))`` and ``K(0) = 1``.
-    ``K`` is even, ``|K| <= 1``, ``K(x) = 1 - 2 x^2 / 5 + O(x^4)`` and
+    ``K`` is even, ``|K| <= 1``, ``K(x) = 1 - 2 x^2 / 5 + 2 x^4 / 35 - O(x^6)`` and
     ``K(x) ~ sqrt(pi / (6 x)) (cos x + sin x) / 2`` for large ``x``.
 
     Parameters
@@ -148,12 +155,16 @@ def kernel_function(x: Any) -> np.ndarray:
     arr = as_float_array(x, "kernel_function", ndim=np.ndim(x))
     check_finite(arr, "kernel_function")
     a = np.abs(arr)
-    positive = a > 0
-    safe = np.where(positive, a, 1.0)
-    q = np.sqrt(6.0 * safe / np.pi)
-    c, s = fresnel(q)
-    value = np.sqrt(np.pi / (6.0 * safe)) * (np.cos(safe) * c + np.sin(safe) * s)
-    return np.where(positive, value, 1.0)
+    # Below 1e-4 the Maclaurin series 1 - 2x^2/5 + 2x^4/35 is exact to rounding (the
+    # next term is < 1e-24), and it avoids sqrt(pi / (6x)) overflowing for subnormal x.
+    tiny = a < _KERNEL_TAYLOR
+    safe = np.where(tiny, 1.0, a)
+    # sqrt factored so that nothing overflows up to the largest double.
+    root = np.sqrt(safe)
+    c, s = fresnel(math.sqrt(6.0 / math.pi) * root)
+    value = (math.sqrt(math.pi / 6.0) / root) * (np.cos(safe) * c + np.sin(safe) * s)
+    a2 = np.where(tiny, a, 0.0) ** 2
+    return np.where(tiny, 1.0 - a2 * (0.4 - a2 * (2.0 / 35.0)), value)
 
 
 def dipolar_frequency(r: Any) -> np.ndarray:

@@ -143,7 +143,7 @@ def _q_gradient(inv: np.ndarray, p: np.ndarray, dfdp: np.ndarray) -> np.ndarray:
     """Gradient of ``f(P(Q))`` with respect to an unconstrained ``Q``.
 
     From ``dP = -(I + Q)^-1 dQ (I + P)``:
-    ``df/dQ = -(I + Q)^-T (df/dP) (I + P)^T`` (PAPER.md section 4).
+    ``df/dQ = -(I + Q)^-T (df/dP) (I + P)^T`` (Amey et al., doi:10.1073/pnas.2016917118).
     """
     y = inv.T @ dfdp
     return -(y + y @ p.T)
@@ -275,8 +275,10 @@ def _smoothness_matrix(smoothness: Any, order: int | None, n: int) -> np.ndarray
             )
         d = operator(smoothness, n, 2 if order is None else order)
         return d.T @ d
-    if order is not None:
-        raise ValueError("order applies to smoothness kind names only, not to a matrix or Operator")
+    if order not in (None, 2):
+        raise ValueError(
+            f"order={order!r} applies to smoothness kind names only, not to a matrix or Operator"
+        )
     if isinstance(smoothness, Operator):
         op = smoothness
     elif isinstance(smoothness, np.ndarray):
@@ -331,7 +333,7 @@ def cayley_gradient(
 def cayley(
     data: Any,
     smoothness: Any = "fourier",
-    order: int | None = None,
+    order: int | None = 2,
     maxiter: int = 1000,
     guess: Any = None,
     center: bool = False,
@@ -383,7 +385,7 @@ def cayley(
     n = g.shape[0]
     lmat = _smoothness_matrix(smoothness, order, n)
     g_norm, l_norm = _spectral_norm(g), _spectral_norm(lmat)
-    # Rescale to spectral norm n (PAPER.md section 4); a zero matrix stays zero.
+    # Rescale to spectral norm n as the papers' code does; a zero matrix stays zero.
     gs = g * (n / g_norm) if g_norm > 0 else g
     ls = lmat * (n / l_norm) if l_norm > 0 else lmat
     factor = (g_norm / n if g_norm > 0 else 1.0) * (l_norm / n if l_norm > 0 else 1.0)

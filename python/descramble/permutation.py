@@ -75,12 +75,6 @@ def _tied_blocks(values: np.ndarray, rtol: float = 1e-9) -> list[np.ndarray]:
     return [b for b in np.split(np.arange(values.size), cuts) if b.size]
 
 
-def _polar(Z: np.ndarray) -> np.ndarray:
-    """The orthogonal matrix nearest to Z (orthogonal Procrustes)."""
-    W, _, Vt = np.linalg.svd(Z)
-    return W @ Vt
-
-
 def _aligned_projection(
     lam: np.ndarray,
     T: np.ndarray,
@@ -119,23 +113,40 @@ def _aligned_projection(
         if r >= r_all:
             break
         r = int(ends[np.searchsorted(ends, min(2 * r, r_all))])
-    R = np.eye(r_all)
+    # Blocks grouped by size, so that the block-diagonal products and the
+    # Procrustes fits run as batched array operations (O(n r) per iteration
+    # besides the one n x n x r product that forms the LAP's matrix).
+    groups: dict[int, list[np.ndarray]] = {}
+    for blk in blocks:
+        groups.setdefault(blk.size, []).append(blk)
+    stacked = {size: np.stack(bs) for size, bs in groups.items()}
+    R = {
+        size: np.broadcast_to(np.eye(size), (len(idx), size, size)).copy()
+        for size, idx in stacked.items()
+    }
     seen: list[np.ndarray] = []
     for r in stages:
+        active = {size: idx[idx[:, 0] < r] for size, idx in stacked.items()}
         prev = None
         for _ in range(iters):
-            M = Ts[:, :r] @ R[:r, :r] @ Ud[:, :r].T
+            TR = np.zeros((n, r))
+            for size, idx in active.items():
+                if len(idx):
+                    TR[:, idx] = np.einsum("nks,kst->nkt", Ts[:, idx], R[size][: len(idx)])
+            M = TR @ Ud[:, :r].T
             perm = linear_sum_assignment(M, maximize=True)[1]
             if prev is not None and np.array_equal(perm, prev):
                 break
             seen.append(perm)
             prev = perm
-            # <P_p, T R D U^T> = <R, T^T (D U^T)[:, p]^T>: fit R block by block.
-            Z = Ts[:, :r].T @ Ud[perm, :r]
-            for b in blocks:
-                if b[0] >= r:
-                    break
-                R[np.ix_(b, b)] = _polar(Z[np.ix_(b, b)])
+            # <P_p, T R D U^T> = sum_b <R_b, T_b^T (D U^T)_b[p]>: each block's R
+            # is the orthogonal polar factor of its own Z_b (Procrustes).
+            Up = Ud[perm]
+            for size, idx in active.items():
+                if len(idx):
+                    Z = np.einsum("nks,nkt->kst", Ts[:, idx], Up[:, idx])
+                    W, _, Vt = np.linalg.svd(Z)
+                    R[size][: len(idx)] = W @ Vt
     return seen
 
 
@@ -185,7 +196,8 @@ def solve_permutation(
     mu, U : (n,) and (n, n) array_like
         Eigenvalues of ``G`` in descending order and the eigenvectors (columns).
     max_swaps : int, optional
-        Cap on the 2-opt exchanges of each refinement (default ``4 n``).
+        Cap on the 2-opt exchanges of each refinement (default
+        ``max(16, min(4 n, 2**24 // n**2))``: about 2^28 flops per run).
     rng : None, int or Generator
         Seed of the FAQ's random tie handling (only used by its options).
 
@@ -203,12 +215,18 @@ def solve_permutation(
         answer is optimal. Otherwise the best of ``"projection"`` (the
         orthogonal optimum rounded to a permutation by LAPs),
         ``"projection+2opt"`` (that rounding refined by 2-opt exchanges) and
-        ``"faq+2opt"`` (Frank-Wolfe from that rounding and from the
-        barycenter, each refined by 2-opt); a heuristic, whose optimality
-        gap is measured against the lower bound.
+        ``"faq+2opt"`` (Frank-Wolfe from that rounding, and for n <= 128
+        from the barycenter, each refined by 2-opt); a heuristic, whose
+        optimality gap is measured against the lower bound.
 
     Notes
     -----
+    Cost: the rounding runs ``O(log n)`` coarse-to-fine stages of a few LAPs
+    and ``n x n x r`` products each (``O(n^3 log n)`` in all); FAQ adds 30
+    iterations of one ``n^3`` product and one LAP; each 2-opt run is capped at
+    about ``2^28`` flops. Measured: ~0.9 s at n = 256 and ~4 s at n = 512 on
+    two busy cores.
+
     Sule, Spencer, Czaja, Appl. Comput. Harmon. Anal. 79 (2025) 101793,
     doi:10.1016/j.acha.2025.101793 (the exact orthogonal solution and its
     bound); Vogelstein et al., PLoS ONE 10 (2015) e0121002,
@@ -226,9 +244,7 @@ def solve_permutation(
             raise ValueError(f"solve_permutation: {name} must have shape ({n}, {n}), got {M.shape}")
     for name, v in (("lam", lam), ("mu", mu)):
         if np.shape(v) != (n,):
-            raise ValueError(
-                f"solve_permutation: {name} must have shape ({n},), got {np.shape(v)}"
-            )
+            raise ValueError(f"solve_permutation: {name} must have shape ({n},), got {np.shape(v)}")
     if n == 0:
         return np.zeros((0, 0)), 0.0, METHOD_EXACT
 
@@ -236,7 +252,9 @@ def solve_permutation(
     if exact is not None:
         return np.eye(n)[exact], permutation_objective(L, G, exact), METHOD_EXACT
 
-    swaps = 4 * n if max_swaps is None else int(max_swaps)
+    # Each 2-opt exchange costs ~16 n^2 flops: by default a run is capped at
+    # about 2^28 of them (and 4 n exchanges), so large layers stay fast.
+    swaps = max(16, min(4 * n, 2**24 // n**2)) if max_swaps is None else int(max_swaps)
     best_proj = min(_projections(L, G, lam, T, mu, U), key=lambda p: permutation_objective(L, G, p))
     f_proj = permutation_objective(L, G, best_proj)
 
@@ -246,7 +264,11 @@ def solve_permutation(
     two_opt = {"maxiter": swaps, "rng": rng}
     ref = quadratic_assignment(L, G, method="2opt", options={"P0": best_proj, **two_opt})
     candidates.append((float(ref.fun), 0, ref.col_ind, METHOD_PROJECTION_2OPT))
-    for k, P0 in enumerate((np.eye(n)[best_proj], "barycenter")):
+    # The barycenter start is skipped for large n: when L annihilates the
+    # constant vector the barycenter minimises the relaxation and FAQ stays
+    # there, so the start only pays on small problems.
+    starts: list[Any] = [np.eye(n)[best_proj]] + (["barycenter"] if n <= 128 else [])
+    for k, P0 in enumerate(starts):
         faq = quadratic_assignment(L, G, method="faq", options={"P0": P0, "rng": rng})
         ref = quadratic_assignment(L, G, method="2opt", options={"P0": faq.col_ind, **two_opt})
         candidates.append((float(ref.fun), 1 + k, ref.col_ind, METHOD_FAQ))

@@ -259,8 +259,8 @@ class ChebyshevFit:
     fitted : (m, k) ndarray
         Fitted values, column ``j`` for component ``j``.
     r2 : (k,) ndarray
-        Coefficient of determination ``1 - SS_res / SS_tot`` of each fit (1 is exact;
-        a constant component fitted exactly also gives 1).
+        ``1 - SS_res / SS_tot`` of each fit, 1 when exact (see ``centred`` in
+        :func:`chebyshev_fit` for ``SS_tot``).
     """
 
     x: np.ndarray
@@ -275,6 +275,7 @@ def chebyshev_fit(
     degree: None | int | Sequence[int] = None,
     *,
     x: Any | None = None,
+    centred: bool = False,
 ) -> ChebyshevFit:
     """Fit each column of ``components`` with a Chebyshev series by least squares.
 
@@ -290,6 +291,12 @@ def chebyshev_fit(
         Degree of each fit; ``None`` fits column ``j`` with degree ``j``.
     x : (m,) array_like, optional
         Sample points in ``[-1, 1]``; ``m`` equally spaced points by default.
+    centred : bool
+        ``False`` (default): ``SS_tot = sum(v^2)``, so ``R^2 = |fit|^2 / |v|^2`` is the
+        fraction of the component's energy the polynomial captures -- the natural
+        measure for principal components, which are directions with no intercept
+        (and meaningful for degree 0). ``True``: the usual statistical ``R^2`` with
+        ``SS_tot = sum((v - mean(v))^2)`` (always 0 for a degree-0 fit).
 
     Returns
     -------
@@ -333,15 +340,16 @@ def chebyshev_fit(
         coefs.append(c)
         fitted[:, j] = vander @ c
     ss_res = np.sum((comps - fitted) ** 2, axis=0)
-    ss_tot = np.sum((comps - comps.mean(axis=0)) ** 2, axis=0)
-    scale = np.maximum(np.sum(comps**2, axis=0), np.finfo(float).tiny)
-    # A constant column has SS_tot = 0: call it exact when the residual is at rounding level.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(
-            ss_tot > 1e-28 * scale,
-            1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0),
-            np.where(ss_res <= 1e-24 * scale, 1.0, 0.0),
-        )
+    energy = np.sum(comps**2, axis=0)
+    ss_tot = np.sum((comps - comps.mean(axis=0)) ** 2, axis=0) if centred else energy
+    # SS_tot at rounding level (a zero column, or a constant one when centred): the fit
+    # is exact if the residual is at rounding level too, and has explained nothing otherwise.
+    degenerate = ss_tot <= 1e-28 * energy
+    r2 = np.where(
+        degenerate,
+        np.where(ss_res <= 1e-24 * energy, 1.0, 0.0),
+        1.0 - ss_res / np.where(degenerate, 1.0, ss_tot),
+    )
     return ChebyshevFit(
         x=xs, degrees=degs.astype(np.int64), coefficients=coefs, fitted=fitted, r2=r2
     )
@@ -352,6 +360,7 @@ def chebyshev(
     degree: None | int | Sequence[int] = None,
     *,
     x: Any | None = None,
+    centred: bool = False,
     fig: Figure | None = None,
     ncols: int = 4,
     title: str = "principal components and Chebyshev fits",
@@ -365,7 +374,7 @@ def chebyshev(
     ----------
     components : (m, k) array_like
         Vectors, one per column (e.g. principal components of a layer).
-    degree, x :
+    degree, x, centred :
         As in :func:`chebyshev_fit`.
     fig : matplotlib Figure, optional
         Figure to fill with the ``k`` panels.
@@ -379,7 +388,7 @@ def chebyshev(
     matplotlib.figure.Figure
     """
     plt = _pyplot()
-    result = chebyshev_fit(components, degree, x=x)
+    result = chebyshev_fit(components, degree, x=x, centred=centred)
     comps = as_float_array(components, "chebyshev: components", ndim=2)
     k = comps.shape[1]
     if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:

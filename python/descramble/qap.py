@@ -57,11 +57,16 @@ def _score(A: np.ndarray, B: np.ndarray, perm: np.ndarray) -> float:
     return float(np.sum(A * B[np.ix_(perm, perm)]))
 
 
+def _inner(x: np.ndarray, y: np.ndarray) -> float:
+    """Frobenius inner product. Not np.vdot: a BLAS call whose threads stall on a busy machine."""
+    return float(np.einsum("ij,ij->", x, y))
+
+
 def _rng(rng: Any) -> Any:
     if isinstance(rng, np.random.RandomState | np.random.Generator):
         return rng
     if rng is None or isinstance(rng, numbers.Integral | np.integer | np.random.SeedSequence):
-        return np.random.default_rng(rng)
+        return np.random.default_rng(rng)  # type: ignore[arg-type]
     raise TypeError(f"rng: expected None, an int or a numpy Generator, got {type(rng).__name__}")
 
 
@@ -136,11 +141,7 @@ def _initial_position(P0: Any, m: int, rng: Any) -> np.ndarray:
     P = np.atleast_2d(np.asarray(P0, dtype=np.float64))
     if P.shape != (m, m):
         raise ValueError("`P0` matrix must have shape m' x m', where m'=n-m")
-    if (
-        (P < 0).any()
-        or not np.allclose(P.sum(axis=0), 1)
-        or not np.allclose(P.sum(axis=1), 1)
-    ):
+    if (P < 0).any() or not np.allclose(P.sum(axis=0), 1) or not np.allclose(P.sum(axis=1), 1):
         raise ValueError("`P0` matrix must be doubly stochastic")
     return P
 
@@ -213,15 +214,15 @@ def _faq(
         _, cols = linear_sum_assignment(grad, maximize=maximize)
         XQ, YQ = products_perm(cols)
         # f(P + t R), R = Q - P, is f(P) + b t + a t^2 (exact line search).
-        b = float(grad[rows, cols].sum() - np.vdot(grad, P))
-        a = float(XQ[rows, cols].sum() - np.vdot(XQ, P) - X[rows, cols].sum() + np.vdot(X, P))
+        b = float(grad[rows, cols].sum()) - _inner(grad, P)
+        a = float(XQ[rows, cols].sum() - X[rows, cols].sum()) - _inner(XQ - X, P)
         if a * sign > 0 and 0 <= -b / (2 * a) <= 1:
             t = -b / (2 * a)
         else:
             # Endpoints: move to Q unless staying at P is strictly better (as scipy).
             t = 1.0 if (a + b) * sign <= 0 else 0.0
         # ||P_new - P||_F = t ||Q - P||_F, with ||Q - P||^2 = m - 2 P[rows, cols].sum() + ||P||^2.
-        step2 = max(m - 2.0 * float(P[rows, cols].sum()) + float(np.vdot(P, P)), 0.0)
+        step2 = max(m - 2.0 * float(P[rows, cols].sum()) + _inner(P, P), 0.0)
         P = (1.0 - t) * P
         P[rows, cols] += t
         X = (1.0 - t) * X + t * XQ
@@ -338,13 +339,23 @@ def _delta(
     there and are corrected with their exact change.
     """
     c1 = np.diag(C1)
-    c2 = np.diag(C2)
     b = np.diag(Bp)
+    ar, as_ = a[:, None], a[None, :]
+    br, bs = b[:, None], b[None, :]
+    if C2 is C1:
+        # Symmetric A and Bp: the column terms equal the row terms and the
+        # antisymmetric corner term vanishes, which halves the work.
+        out = C1 + C1.T
+        out -= c1[:, None]
+        out -= c1[None, :]
+        out *= 2.0
+        out -= 2.0 * ((ar - A) * (Bp - br) + (A - as_) * (bs - Bp))
+        out += (ar - as_) * (bs - br)
+        return out
+    c2 = np.diag(C2)
     row = c1[:, None] + c1[None, :] - C1 - C1.T
     col = c2[:, None] + c2[None, :] - C2 - C2.T
     At, Bt = A.T, Bp.T
-    ar, as_ = a[:, None], a[None, :]
-    br, bs = b[:, None], b[None, :]
     # Terms j in {r, s} of the row and column sums (they are not simple swaps).
     excl = (
         (ar - At) * (Bt - br)

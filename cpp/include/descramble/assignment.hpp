@@ -33,8 +33,7 @@ void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool
 
 // Eigen front end of the above (any row stride; the column stride must be 1).
 template <class T>
-AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cost,
-                                       bool maximize);
+AssignmentResult linear_sum_assignment(const Eigen::Ref<const RowMatrix<T>>& cost, bool maximize);
 
 // One problem of a batch: a pointer to a row-major matrix and its shape.
 template <class T>
@@ -49,8 +48,8 @@ struct AssignmentProblem {
 // result k holds problem k's answer; errors[k] is empty on success or the
 // message of the exception problem k threw (the caller decides how to report).
 template <class T>
-void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& problems,
-                                 bool maximize, std::vector<AssignmentResult>& results,
+void linear_sum_assignment_batch(const std::vector<AssignmentProblem<T>>& problems, bool maximize,
+                                 std::vector<AssignmentResult>& results,
                                  std::vector<std::string>& errors);
 
 }  // namespace descramble

@@ -1,0 +1,140 @@
+"""ds.eigh against numpy.linalg.eigh / eigvalsh (LAPACK dsyevd / dsterf).
+
+Three cases per size, each on the same random symmetric matrix for both sides:
+all pairs, eigenvalues only, and the k = 10 largest pairs (against numpy's full
+solve, the only way numpy offers them). Each case records the residual
+||A V - V diag(w)|| / ||A|| and orthogonality ||V^T V - I|| of both solvers and
+fails if ours is not within 10x of LAPACK's or the eigenvalues disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import descramble as ds
+
+from ._harness import record
+
+AREA = "eigh"
+K_LEADING = 10
+
+
+def _paired_best(ours: Callable[[], Any], peer: Callable[[], Any], repeat: int) -> tuple:
+    """Best times of two functions run alternately, so load changes hit both alike."""
+    ours()
+    peer()
+    best_ours = best_peer = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        ours()
+        t1 = time.perf_counter()
+        peer()
+        t2 = time.perf_counter()
+        best_ours = min(best_ours, t1 - t0)
+        best_peer = min(best_peer, t2 - t1)
+    return best_ours, best_peer
+
+
+def _quality(a: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    scale = max(float(np.linalg.norm(a, 2)), np.finfo(float).tiny)
+    residual = float(np.linalg.norm(a @ v - v * w)) / scale
+    orthogonality = float(np.linalg.norm(v.T @ v - np.eye(v.shape[1])))
+    return residual, orthogonality
+
+
+def _value_error(w: np.ndarray, w_ref: np.ndarray) -> float:
+    return float(np.abs(w - w_ref).max() / max(np.abs(w_ref).max(), np.finfo(float).tiny))
+
+
+def _accurate(value_error: float, n: int, ours: tuple, peer: tuple) -> bool:
+    floor = 10 * n * np.finfo(float).eps
+    return (
+        value_error <= 50 * n * np.finfo(float).eps
+        and ours[0] <= 10 * peer[0] + floor
+        and ours[1] <= 10 * peer[1] + floor
+    )
+
+
+def _cases(a: np.ndarray, repeat: int) -> list[dict]:
+    n = a.shape[0]
+    out = []
+
+    t_ours, t_peer = _paired_best(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat)
+    w, v = ds.eigh(a)
+    w_ref, v_ref = np.linalg.eigh(a)
+    q, q_ref = _quality(a, w, v), _quality(a, w_ref, v_ref)
+    err = _value_error(w, w_ref)
+    out.append(
+        record(
+            AREA,
+            f"eigh n={n}",
+            ours_s=t_ours,
+            peer="numpy.linalg.eigh",
+            peer_s=t_peer,
+            agree=bool(_accurate(err, n, q, q_ref)),
+            error=err,
+            n=n,
+            residual=q[0],
+            residual_peer=q_ref[0],
+            orthogonality=q[1],
+            orthogonality_peer=q_ref[1],
+        )
+    )
+
+    t_ours, t_peer = _paired_best(
+        lambda: ds.eigh(a, eigvals_only=True), lambda: np.linalg.eigvalsh(a), repeat
+    )
+    err = _value_error(ds.eigh(a, eigvals_only=True), np.linalg.eigvalsh(a))
+    out.append(
+        record(
+            AREA,
+            f"eigvalsh n={n}",
+            ours_s=t_ours,
+            peer="numpy.linalg.eigvalsh",
+            peer_s=t_peer,
+            agree=bool(err <= 50 * n * np.finfo(float).eps),
+            error=err,
+            n=n,
+        )
+    )
+
+    k = min(K_LEADING, n)
+    t_ours, t_peer = _paired_best(lambda: ds.eigh(a, k=k), lambda: np.linalg.eigh(a), repeat)
+    wk, vk = ds.eigh(a, k=k)
+    q = _quality(a, wk, vk)
+    q_ref = _quality(a, w_ref[-k:], v_ref[:, -k:])
+    err = _value_error(wk, w_ref[-k:])
+    out.append(
+        record(
+            AREA,
+            f"eigh k={k} n={n}",
+            ours_s=t_ours,
+            peer="numpy.linalg.eigh (all)",
+            peer_s=t_peer,
+            agree=bool(_accurate(err, n, q, q_ref)),
+            error=err,
+            n=n,
+            k=k,
+            residual=q[0],
+            residual_peer=q_ref[0],
+            orthogonality=q[1],
+            orthogonality_peer=q_ref[1],
+        )
+    )
+    return out
+
+
+def run(quick: bool) -> list[dict]:
+    sizes = [64, 128] if quick else [256, 512, 1024, 2048, 4096]
+    rng = np.random.default_rng(2025)
+    cases = []
+    for n in sizes:
+        x = rng.standard_normal((n, n))
+        a = (x + x.T) / 2
+        repeat = 3 if quick else (5 if n <= 1024 else 3 if n <= 2048 else 2)
+        cases.extend(_cases(a, repeat))
+    return cases

@@ -1,0 +1,103 @@
+"""``Moments.update`` against numpy: a streaming Chan loop and one-shot ``np.cov``.
+
+Both peers work in float64, as we do (``np.cov`` converts float32 input). The
+streaming peer sees the same batches as we do and centres each one by its own
+mean before merging (the numerically sound way to stream in numpy). A
+symmetric rank-k update costs ``N n^2`` flops; records carry GFLOP/s on that
+count and the fraction of the 2-core Eigen dgemm limit (PERF.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._harness import best_time, record
+
+DGEMM_LIMIT_GFLOPS = 145.0  # PERF.md: Eigen GEMM, -march=native, 2 threads
+BATCH_ROWS = 8192
+
+
+def _chan_stream(x: np.ndarray, batch: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The numpy peer: per-batch centring, centred product, exact Chan merge."""
+    n = x.shape[1]
+    count, mean, m2 = 0, np.zeros(n), np.zeros((n, n))
+    for start in range(0, x.shape[0], batch):
+        b = x[start : start + batch].astype(np.float64, copy=False)
+        nb = b.shape[0]
+        mb = b.mean(axis=0)
+        bc = b - mb
+        total = count + nb
+        d = mb - mean
+        m2 += bc.T @ bc
+        m2 += (count * nb / total) * np.outer(d, d)
+        mean = mean + (nb / total) * d
+        count = total
+    return count, mean, m2
+
+
+def _ours(x: np.ndarray, batch: int):
+    import descramble as ds
+
+    m = ds.Moments(x.shape[1])
+    for start in range(0, x.shape[0], batch):
+        m.update(x[start : start + batch])
+    return m
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+def run(quick: bool) -> list[dict]:
+    sizes = [(64, 3000), (200, 2000)] if quick else [(256, 200_000), (1024, 50_000), (4096, 8192)]
+    repeat = 2 if quick else 3
+    rng = np.random.default_rng(0)
+    out = []
+    for n, rows in sizes:
+        base = rng.standard_normal((rows, n)) + rng.standard_normal(n)
+        for dtype in (np.float64, np.float32):
+            x = base.astype(dtype)
+            name = np.dtype(dtype).name
+            flops = float(rows) * n * n
+            ours_m = _ours(x, BATCH_ROWS)
+            scatter = ours_m.scatter()
+            t_ours = best_time(lambda x=x: _ours(x, BATCH_ROWS), repeat=repeat, min_total=0.0)
+            t_chan = best_time(lambda x=x: _chan_stream(x, BATCH_ROWS), repeat=repeat, min_total=0)
+            t_cov = best_time(lambda x=x: np.cov(x, rowvar=False), repeat=repeat, min_total=0.0)
+            err_chan = _rel(scatter, _chan_stream(x, BATCH_ROWS)[2])
+            err_cov = _rel(ours_m.covariance(), np.cov(x, rowvar=False))
+            common = {
+                "n": n,
+                "N": rows,
+                "dtype": name,
+                "batch_rows": BATCH_ROWS,
+                "ours_gflops": flops / t_ours / 1e9,
+                "fraction_of_dgemm_limit": flops / t_ours / 1e9 / DGEMM_LIMIT_GFLOPS,
+            }
+            out.append(
+                record(
+                    "moments",
+                    f"update n={n} N={rows} {name} vs streaming",
+                    ours_s=t_ours,
+                    peer="numpy Chan loop",
+                    peer_s=t_chan,
+                    agree=err_chan < 1e-10,
+                    error=err_chan,
+                    peer_gflops=flops / t_chan / 1e9,
+                    **common,
+                )
+            )
+            out.append(
+                record(
+                    "moments",
+                    f"update n={n} N={rows} {name} vs one-shot",
+                    ours_s=t_ours,
+                    peer="np.cov",
+                    peer_s=t_cov,
+                    agree=err_cov < 1e-10,
+                    error=err_cov,
+                    peer_gflops=flops / t_cov / 1e9,
+                    **common,
+                )
+            )
+    return out

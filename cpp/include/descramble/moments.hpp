@@ -1,0 +1,74 @@
+// Streaming first and second moments of hidden data (rows = samples).
+//
+// State: count, mean (n) and the centred scatter M2 = sum (x - mean)(x - mean)^T.
+// Each batch is centred by its own mean and merged exactly (Chan, Golub,
+// LeVeque, "Algorithms for computing the sample variance", Am. Stat. 1983):
+//   M2 = M2_a + M2_b + (n_a n_b / n) d d^T,   mean = mean_a + (n_b / n) d,
+// so partial results from any chunking merge into the one-pass answer. The
+// raw Gram matrix sum x x^T (the papers' S S^T) is M2 + count mean mean^T.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "descramble/types.hpp"
+
+namespace descramble {
+
+class Moments {
+ public:
+  // Empty statistics of n >= 1 variables.
+  explicit Moments(Index n);
+  // From a saved state (count, mean, scatter); validated (shapes, finite,
+  // non-negative diagonal, zero state when count == 0). Only the lower
+  // triangle of scatter is read.
+  Moments(std::int64_t count, const Eigen::Ref<const VectorXd>& mean,
+          const Eigen::Ref<const RowMatrixXd>& scatter);
+  Moments(const Moments& other);
+  Moments& operator=(const Moments& other);
+
+  // Adds a (rows x n) block of samples read through element strides (any
+  // layout: C, Fortran, negative or zero strides). The block is converted to
+  // float64 panel by panel, never copied whole. Throws std::invalid_argument
+  // when cols != n and std::domain_error naming the first row with NaN/inf
+  // (the statistics are then unchanged). Thread-safe; multithreaded inside.
+  template <class T>
+  void update(const T* data, Index rows, Index cols, Index row_stride, Index col_stride);
+
+  // Adds the samples summarised by `other` (exact Chan merge). Throws
+  // std::invalid_argument when the variable counts differ.
+  void merge(Moments& other);
+
+  Index n() const { return n_; }
+  std::int64_t count() const;
+  VectorXd mean();
+  RowMatrixXd scatter();  // full symmetric n x n
+  RowMatrixXd gram();     // full symmetric n x n, sum x x^T
+
+ private:
+  void flush_locked();
+  RowMatrixXd scatter_locked();
+  template <class T>
+  void accumulate_locked(const T* data, Index rows, Index rs, Index cs);
+  template <class T>
+  void buffer_locked(const T* data, Index rows, Index rs, Index cs);
+
+  Index n_;
+  std::int64_t count_ = 0;  // samples folded into m2_ (excludes the buffer)
+  // mean = shift_ + dmean_: the shift (a mean of early data) keeps every
+  // difference the merge forms small, so large offsets (mean 1e6, variance 1)
+  // lose no digits in d = mean_b - mean_a.
+  VectorXd shift_;
+  VectorXd dmean_;
+  RowMatrixXd m2_;  // lower triangle valid
+  // Small batches are gathered here and folded in as one batch, so tiny
+  // updates cost O(n) each instead of a pass over the n x n state.
+  RowMatrixXd buffer_;
+  Index buffered_ = 0;
+  // Per-thread scratch of the rank-k update (not part of the state: not copied).
+  std::vector<std::vector<double>> panels_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace descramble

@@ -1,0 +1,512 @@
+#include "descramble/moments.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "packed_syrk.hpp"
+
+#ifdef DESCRAMBLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace descramble {
+
+namespace detail {
+
+// Rows per panel: the centred float64 block that one pass of the blocked
+// rank-k update consumes. A group of 8 variables over 256 samples (16 KiB)
+// stays in L1 while a micro-kernel row sweeps a tile; one spare sample slot
+// holds the Chan merge term.
+constexpr Index kPanelRows = 256;
+// Below this width the lower triangle has too few tiles to keep two cores
+// busy; threads then split the rows instead, each into its own accumulator.
+constexpr Index kRowSplitBelow = 512;
+// Batches with fewer rows than this are gathered in a buffer first.
+constexpr Index kBufferRows = 256;
+// Largest accepted magnitude: squares of sums of such values cannot overflow.
+constexpr double kMaxAbs = 1e100;
+
+inline int max_threads() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+inline int thread_id() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// The team actually granted, which can be smaller than requested (nested
+// regions, thread limits): work is split by the requested count and each
+// thread also takes the shares of absent ones, so none is ever skipped.
+inline int team_size() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+// Read-only (rows x n) view through element strides.
+template <class T>
+struct StridedBlock {
+  const T* data;
+  Index rows;
+  Index cols;
+  Index rs;
+  Index cs;
+  double operator()(Index i, Index j) const { return static_cast<double>(data[i * rs + j * cs]); }
+  // Row-major traversal is the cache-friendly one when columns are closer
+  // together in memory than rows.
+  bool row_major() const { return std::abs(cs) <= std::abs(rs); }
+};
+
+inline std::string bad_row_message(Index row, bool non_finite) {
+  if (non_finite) return "row " + std::to_string(row) + " contains NaN or infinity";
+  return "row " + std::to_string(row) +
+         " contains a value beyond 1e100 in magnitude (its square could overflow)";
+}
+
+// Throws std::domain_error for the first row of rows [r0, r1) holding a
+// non-finite or oversized entry; returns when all are acceptable.
+template <class T>
+void check_rows(const StridedBlock<T>& x, Index r0, Index r1, Index report_offset) {
+  for (Index i = r0; i < r1; ++i) {
+    for (Index j = 0; j < x.cols; ++j) {
+      const double v = x(i, j);
+      if (!(std::abs(v) < kMaxAbs)) {
+        throw std::domain_error(bad_row_message(i + report_offset, !std::isfinite(v)));
+      }
+    }
+  }
+}
+
+// Below this many entries the validation pass runs on one thread.
+constexpr double kParallelElements = 1 << 20;
+
+// Column sums of (x - shift) and column maxima of |x|: one parallel,
+// memory-bound pass that both validates the batch and gives its mean.
+template <class T>
+void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, VectorXd& sum,
+                         VectorXd& maxabs) {
+  const Index n = x.cols;
+  sum.setZero(n);
+  maxabs.setZero(n);
+  // Small batches stay on the calling thread (see kParallelElements).
+  const int threads = static_cast<double>(x.rows) * n < kParallelElements ? 1 : max_threads();
+  if (x.row_major()) {
+    const int nt = static_cast<int>(std::min<Index>(threads, std::max<Index>(1, x.rows / 64)));
+    std::vector<VectorXd> part_sum(nt, VectorXd::Zero(n));
+    std::vector<VectorXd> part_max(nt, VectorXd::Zero(n));
+#pragma omp parallel num_threads(nt)
+    for (int t = thread_id(); t < nt; t += team_size()) {
+      const Index r0 = x.rows * t / nt;
+      const Index r1 = x.rows * (t + 1) / nt;
+      double* s = part_sum[t].data();
+      double* m = part_max[t].data();
+      const double* k = shift.data();
+      const auto accumulate = [&](const T* row, Index step) {
+        for (Index j = 0; j < n; ++j) {
+          const double v = static_cast<double>(row[j * step]);
+          s[j] += v - k[j];
+          const double a = std::abs(v);
+          m[j] = m[j] < a ? a : m[j];
+        }
+      };
+      for (Index i = r0; i < r1; ++i) {
+        // A literal unit step lets the compiler vectorise the common C-order case.
+        if (x.cs == 1) {
+          accumulate(x.data + i * x.rs, 1);
+        } else {
+          accumulate(x.data + i * x.rs, x.cs);
+        }
+      }
+    }
+    for (int t = 0; t < nt; ++t) {
+      sum += part_sum[t];
+      maxabs = maxabs.cwiseMax(part_max[t]);
+    }
+  } else {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (Index j = 0; j < n; ++j) {
+      const T* col = x.data + j * x.cs;
+      double s = 0.0, m = 0.0;
+      for (Index i = 0; i < x.rows; ++i) {
+        const double v = static_cast<double>(col[i * x.rs]);
+        s += v - shift[j];
+        const double a = std::abs(v);
+        m = m < a ? a : m;
+      }
+      sum[j] = s;
+      maxabs[j] = m;
+    }
+  }
+}
+
+// Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, into the
+// packed panel (packed_syrk.hpp) for the variable groups [g0, g1); lanes past
+// n are zero.
+template <class T>
+void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index g1,
+                  const VectorXd& shift, const VectorXd& mean, double* panel, Index ldk) {
+  const Index n = x.cols;
+  const double* k = shift.data();
+  const double* m = mean.data();
+  if (x.row_major()) {
+    for (Index i = 0; i < kr; ++i) {
+      const T* row = x.data + (r0 + i) * x.rs;
+      for (Index g = g0; g < g1; ++g) {
+        double* out = panel + (g * ldk + i) * kLanes;
+        const Index j0 = g * kLanes;
+        if (j0 + kLanes <= n && x.cs == 1) {
+          for (Index l = 0; l < kLanes; ++l) {
+            out[l] = (static_cast<double>(row[j0 + l]) - k[j0 + l]) - m[j0 + l];
+          }
+        } else {
+          for (Index l = 0; l < kLanes; ++l) {
+            const Index j = j0 + l;
+            out[l] = j < n ? (static_cast<double>(row[j * x.cs]) - k[j]) - m[j] : 0.0;
+          }
+        }
+      }
+    }
+    return;
+  }
+  // Column-major source: eight contiguous read streams, one write stream.
+  for (Index g = g0; g < g1; ++g) {
+    const Index j0 = g * kLanes;
+    const Index lanes = std::min(kLanes, n - j0);
+    const T* base = x.data + r0 * x.rs + j0 * x.cs;
+    double* out = panel + g * ldk * kLanes;
+    for (Index i = 0; i < kr; ++i) {
+      for (Index l = 0; l < kLanes; ++l) {
+        out[i * kLanes + l] =
+            l < lanes ? (static_cast<double>(base[i * x.rs + l * x.cs]) - k[j0 + l]) - m[j0 + l]
+                      : 0.0;
+      }
+    }
+  }
+}
+
+// Writes `extra` as sample `at` of the packed panel, groups [g0, g1).
+inline void pack_extra(const VectorXd& extra, Index at, Index g0, Index g1, double* panel,
+                       Index ldk) {
+  const Index n = extra.size();
+  for (Index g = g0; g < g1; ++g) {
+    for (Index l = 0; l < kLanes; ++l) {
+      const Index j = g * kLanes + l;
+      panel[(g * ldk + at) * kLanes + l] = j < n ? extra[j] : 0.0;
+    }
+  }
+}
+
+// Panel buffers live with the statistics, so that a stream of batches does not
+// allocate and fault in fresh pages on every call.
+inline void reserve_panels(std::vector<std::vector<double>>& buffers, int threads, Index size) {
+  if (buffers.size() < static_cast<size_t>(threads)) buffers.resize(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    if (buffers[t].size() < static_cast<size_t>(size)) buffers[t].resize(static_cast<size_t>(size));
+  }
+}
+
+// Below this many flops a batch runs on one thread: waking a second one
+// costs more than it saves, and far more on a loaded machine.
+constexpr double kParallelFlops = 1.0e8;
+
+// m2 (lower) += sum over rows of c c^T with c = (x - shift) - mean, plus
+// extra extra^T when `extra` is non-empty: the blocked symmetric rank-k
+// update. Wide states: each thread owns a fixed share of the tiles of the
+// lower triangle. Narrow states: threads take row ranges into private
+// accumulators, summed at the end. Neither waits on the other before the end.
+template <class T>
+void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const VectorXd& mean,
+                         const VectorXd& extra, RowMatrixXd& m2,
+                         std::vector<std::vector<double>>& buffers) {
+  const Index n = x.cols;
+  const Index groups = (n + kLanes - 1) / kLanes;
+  const bool has_extra = extra.size() > 0;
+  const Index ldk = kPanelRows + 1;
+  const std::vector<PackedTile> tiles = packed_lower_tiles(n);
+  const double flops = static_cast<double>(x.rows) * n * n;
+  const int threads = flops < kParallelFlops ? 1 : max_threads();
+  if (n >= kRowSplitBelow || threads == 1) {
+    const int nt = static_cast<int>(std::min<Index>(threads, tiles.size()));
+    const std::vector<std::vector<PackedTile>> owned = split_tiles(tiles, nt);
+    // Every thread centres the whole panel into its own buffer: O(N n) work
+    // repeated against O(N n^2) saved in synchronisation.
+    reserve_panels(buffers, nt, groups * ldk * kLanes);
+#pragma omp parallel num_threads(nt)
+    for (int t = thread_id(); t < nt; t += team_size()) {
+      double* panel = buffers[t].data();
+      for (Index r0 = 0; r0 < x.rows; r0 += kPanelRows) {
+        const Index kr = std::min(kPanelRows, x.rows - r0);
+        const bool add_extra = has_extra && r0 == 0;
+        pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk);
+        if (add_extra) pack_extra(extra, kr, 0, groups, panel, ldk);
+        const Index k = kr + (add_extra ? 1 : 0);
+        for (const PackedTile& tile : owned[t]) {
+          packed_tile_update(panel, ldk, k, n, m2.data(), n, tile);
+        }
+      }
+    }
+    return;
+  }
+  const int nt = static_cast<int>(std::max<Index>(1, std::min<Index>(threads, x.rows / 64)));
+  std::vector<RowMatrixXd> partial(nt - 1, RowMatrixXd::Zero(n, n));
+  reserve_panels(buffers, nt, groups * ldk * kLanes);
+#pragma omp parallel num_threads(nt)
+  for (int t = thread_id(); t < nt; t += team_size()) {
+    const Index a = x.rows * t / nt, b = x.rows * (t + 1) / nt;
+    RowMatrixXd& acc = t == 0 ? m2 : partial[t - 1];
+    double* panel = buffers[t].data();
+    for (Index r0 = a; r0 < b; r0 += kPanelRows) {
+      const Index kr = std::min(kPanelRows, b - r0);
+      const bool add_extra = has_extra && t == 0 && r0 == a;
+      pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk);
+      if (add_extra) pack_extra(extra, kr, 0, groups, panel, ldk);
+      const Index k = kr + (add_extra ? 1 : 0);
+      for (const PackedTile& tile : tiles) {
+        packed_tile_update(panel, ldk, k, n, acc.data(), n, tile);
+      }
+    }
+  }
+  for (const RowMatrixXd& part : partial) {
+    for (Index i = 0; i < n; ++i) m2.row(i).head(i + 1) += part.row(i).head(i + 1);
+  }
+}
+
+}  // namespace detail
+
+using detail::StridedBlock;
+
+Moments::Moments(Index n) : n_(n) {
+  if (n < 1) {
+    throw std::invalid_argument("Moments: the number of variables n must be >= 1, got " +
+                                std::to_string(n));
+  }
+  shift_.setZero(n);
+  dmean_.setZero(n);
+  m2_.setZero(n, n);
+}
+
+Moments::Moments(std::int64_t count, const Eigen::Ref<const VectorXd>& mean,
+                 const Eigen::Ref<const RowMatrixXd>& scatter)
+    : Moments(mean.size()) {
+  const Index n = n_;
+  if (scatter.rows() != n || scatter.cols() != n) {
+    throw std::invalid_argument("Moments state: expected a (" + std::to_string(n) + ", " +
+                                std::to_string(n) + ") scatter for a mean of length " +
+                                std::to_string(n) + ", got (" + std::to_string(scatter.rows()) +
+                                ", " + std::to_string(scatter.cols()) + ")");
+  }
+  if (count < 0) {
+    throw std::invalid_argument("Moments state: count must be >= 0, got " + std::to_string(count));
+  }
+  if (!mean.allFinite())
+    throw std::domain_error("Moments state: the mean contains NaN or infinity");
+  for (Index i = 0; i < n; ++i) {
+    if (!scatter.row(i).head(i + 1).allFinite()) {
+      throw std::domain_error("Moments state: the scatter contains NaN or infinity");
+    }
+    if (scatter(i, i) < 0) {
+      throw std::domain_error("Moments state: the scatter has a negative diagonal entry at [" +
+                              std::to_string(i) + ", " + std::to_string(i) + "]");
+    }
+  }
+  if (count == 0 && (!mean.isZero(0) || !scatter.isZero(0))) {
+    throw std::invalid_argument("Moments state: count is 0 but the mean or scatter is non-zero");
+  }
+  count_ = count;
+  // The saved mean becomes the shift: later merges form differences against it.
+  shift_ = mean;
+  for (Index i = 0; i < n; ++i) m2_.row(i).head(i + 1) = scatter.row(i).head(i + 1);
+}
+
+Moments::Moments(const Moments& other) : n_(other.n_) {
+  std::lock_guard<std::mutex> lock(other.mutex_);
+  count_ = other.count_;
+  shift_ = other.shift_;
+  dmean_ = other.dmean_;
+  m2_ = other.m2_;
+  buffer_ = other.buffer_;
+  buffered_ = other.buffered_;
+}
+
+Moments& Moments::operator=(const Moments& other) {
+  if (this == &other) return *this;
+  std::scoped_lock lock(mutex_, other.mutex_);
+  n_ = other.n_;
+  count_ = other.count_;
+  shift_ = other.shift_;
+  dmean_ = other.dmean_;
+  m2_ = other.m2_;
+  buffer_ = other.buffer_;
+  buffered_ = other.buffered_;
+  return *this;
+}
+
+template <class T>
+void Moments::update(const T* data, Index rows, Index cols, Index row_stride, Index col_stride) {
+  if (cols != n_) {
+    throw std::invalid_argument("Moments.update: expected " + std::to_string(n_) +
+                                " columns, got " + std::to_string(cols));
+  }
+  if (rows < 0) throw std::invalid_argument("Moments.update: negative row count");
+  if (rows == 0) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (rows < detail::kBufferRows) {
+    buffer_locked(data, rows, row_stride, col_stride);
+  } else {
+    accumulate_locked(data, rows, row_stride, col_stride);
+  }
+}
+
+template <class T>
+void Moments::buffer_locked(const T* data, Index rows, Index rs, Index cs) {
+  const StridedBlock<T> x{data, rows, n_, rs, cs};
+  // Validate before anything changes, so that a rejected batch leaves no trace.
+  detail::check_rows(x, 0, rows, 0);
+  if (buffered_ + rows > detail::kBufferRows) flush_locked();
+  if (buffer_.rows() == 0) buffer_.resize(detail::kBufferRows, n_);
+  for (Index i = 0; i < rows; ++i) {
+    for (Index j = 0; j < n_; ++j) buffer_(buffered_ + i, j) = x(i, j);
+  }
+  buffered_ += rows;
+  if (buffered_ == detail::kBufferRows) flush_locked();
+}
+
+void Moments::flush_locked() {
+  if (buffered_ == 0) return;
+  const Index rows = buffered_;
+  // Reset first: the rows were validated when buffered, so this cannot throw
+  // for their content and must not fold them in twice.
+  buffered_ = 0;
+  accumulate_locked(buffer_.data(), rows, n_, 1);
+}
+
+template <class T>
+void Moments::accumulate_locked(const T* data, Index rows, Index rs, Index cs) {
+  const Index n = n_;
+  const StridedBlock<T> x{data, rows, n, rs, cs};
+  const bool first = count_ == 0;
+  // The shift of a fresh state: the mean of its first few rows, so every
+  // later difference is of the order of the spread, not of the offset.
+  VectorXd shift = shift_;
+  if (first) {
+    const Index head = std::min<Index>(rows, 64);
+    shift.setZero(n);
+    for (Index i = 0; i < head; ++i) {
+      for (Index j = 0; j < n; ++j) shift[j] += x(i, j);
+    }
+    shift /= static_cast<double>(head);
+  }
+  VectorXd sum, maxabs;
+  detail::shifted_column_sums(x, shift, sum, maxabs);
+  if (!sum.allFinite() || !(maxabs.maxCoeff() < detail::kMaxAbs)) {
+    detail::check_rows(x, 0, rows, 0);
+    throw std::domain_error("Moments.update: the batch's sums overflow float64");
+  }
+  const VectorXd batch_mean = sum / static_cast<double>(rows);
+  const double na = static_cast<double>(count_);
+  const double nb = static_cast<double>(rows);
+  const double total = na + nb;
+  VectorXd extra;  // sqrt(n_a n_b / n) d: the Chan merge term as one more row
+  VectorXd d;
+  if (!first) {
+    d = batch_mean - dmean_;
+    extra = std::sqrt(na * nb / total) * d;
+  }
+  detail::centred_rank_update(x, shift, batch_mean, extra, m2_, panels_);
+  if (first) {
+    shift_ = shift;
+    dmean_ = batch_mean;
+  } else {
+    dmean_ += (nb / total) * d;
+  }
+  count_ += rows;
+}
+
+void Moments::merge(Moments& other) {
+  if (&other == this) {
+    Moments copy(other);
+    merge(copy);
+    return;
+  }
+  std::scoped_lock lock(mutex_, other.mutex_);
+  if (other.n_ != n_) {
+    throw std::invalid_argument("Moments.merge: cannot merge statistics of " +
+                                std::to_string(other.n_) + " variables into " + std::to_string(n_));
+  }
+  flush_locked();
+  other.flush_locked();
+  if (other.count_ == 0) return;
+  if (count_ == 0) {
+    count_ = other.count_;
+    shift_ = other.shift_;
+    dmean_ = other.dmean_;
+    m2_ = other.m2_;
+    return;
+  }
+  const double na = static_cast<double>(count_);
+  const double nb = static_cast<double>(other.count_);
+  const double total = na + nb;
+  // Both means in this state's shifted frame; the shifts are close when the
+  // data are, so the difference keeps its digits.
+  const VectorXd d = (other.shift_ - shift_) + (other.dmean_ - dmean_);
+  const double w = na * nb / total;
+  const Index n = n_;
+  // Rows of the lower triangle grow in length: dynamic chunks balance them.
+  const int threads =
+      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
+  for (Index i = 0; i < n; ++i) {
+    m2_.row(i).head(i + 1) += other.m2_.row(i).head(i + 1) + (w * d[i]) * d.head(i + 1).transpose();
+  }
+  dmean_ += (nb / total) * d;
+  count_ += other.count_;
+}
+
+std::int64_t Moments::count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return count_ + buffered_;
+}
+
+VectorXd Moments::mean() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  flush_locked();
+  return shift_ + dmean_;
+}
+
+RowMatrixXd Moments::scatter_locked() {
+  flush_locked();
+  RowMatrixXd full = m2_.triangularView<Eigen::Lower>();
+  full.triangularView<Eigen::StrictlyUpper>() = full.transpose();
+  return full;
+}
+
+RowMatrixXd Moments::scatter() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return scatter_locked();
+}
+
+RowMatrixXd Moments::gram() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  RowMatrixXd g = scatter_locked();
+  const VectorXd m = shift_ + dmean_;
+  g.noalias() += static_cast<double>(count_) * m * m.transpose();
+  return g;
+}
+
+template void Moments::update<float>(const float*, Index, Index, Index, Index);
+template void Moments::update<double>(const double*, Index, Index, Index, Index);
+
+}  // namespace descramble

@@ -1,0 +1,178 @@
+// Internal to moments.cpp: the symmetric rank-k update C += P^T P on a packed
+// float64 panel, lower triangle only.
+//
+// Panel layout: variables in groups of 8 ("lanes"); group g holds, for each
+// sample k, the 8 values of variables 8g..8g+7 contiguously at
+// panel[(g * ldk + k) * 8 + lane] (lanes past n are zero). One layout serves
+// both operands of the product, so the centring pass writes the panel once and
+// no GEMM packing follows. A micro-tile updates 8 rows x 16 columns of the
+// row-major n x n result with 16 AVX-512 accumulators: a row of C is two
+// vectors, so results are stored with plain (masked at the edge) vector adds.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "descramble/types.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace descramble::detail {
+
+constexpr Index kLanes = 8;
+constexpr Index kMicroRows = 8;    // rows of C per micro-tile (one group, broadcast)
+constexpr Index kMicroCols = 16;   // columns of C per micro-tile (two groups, vectors)
+constexpr Index kTileGroups = 32;  // a thread's tile: 256 rows ...
+constexpr Index kTilePairs = 16;   // ... by 256 columns of C
+
+// C[r, 0:16] += sum_k a[k][r] * (b0[k] | b1[k]) for the first `rows` rows;
+// column lanes outside mask0/mask1 are left untouched.
+inline void micro_kernel(const double* a, const double* b0, const double* b1, Index k, double* c,
+                         Index ldc, Index rows, std::uint8_t mask0, std::uint8_t mask1) {
+#if defined(__AVX512F__)
+  // The result rows are touched once per panel; for wide states they come
+  // from DRAM, so their fetch is started now and hidden behind the k loop.
+#pragma GCC unroll 8
+  for (int r = 0; r < kMicroRows; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kLanes), _MM_HINT_T0);
+  }
+  __m512d acc0[kMicroRows], acc1[kMicroRows];
+#pragma GCC unroll 8
+  for (int r = 0; r < kMicroRows; ++r) {
+    acc0[r] = _mm512_setzero_pd();
+    acc1[r] = _mm512_setzero_pd();
+  }
+  for (Index kk = 0; kk < k; ++kk) {
+    const __m512d v0 = _mm512_loadu_pd(b0 + kk * kLanes);
+    const __m512d v1 = _mm512_loadu_pd(b1 + kk * kLanes);
+    const double* ak = a + kk * kLanes;
+#pragma GCC unroll 8
+    for (int r = 0; r < kMicroRows; ++r) {
+      const __m512d s = _mm512_set1_pd(ak[r]);
+      acc0[r] = _mm512_fmadd_pd(s, v0, acc0[r]);
+      acc1[r] = _mm512_fmadd_pd(s, v1, acc1[r]);
+    }
+  }
+  // Constant indices only (the row test inside), so that the accumulators
+  // stay in registers instead of being mirrored to the stack.
+#pragma GCC unroll 8
+  for (int r = 0; r < kMicroRows; ++r) {
+    if (r < rows) {
+      double* row = c + r * ldc;
+      _mm512_mask_storeu_pd(row, mask0, _mm512_add_pd(_mm512_maskz_loadu_pd(mask0, row), acc0[r]));
+      _mm512_mask_storeu_pd(row + kLanes, mask1,
+                            _mm512_add_pd(_mm512_maskz_loadu_pd(mask1, row + kLanes), acc1[r]));
+    }
+  }
+#else
+  // Portable builds: the same blocking in plain loops, left to the vectoriser.
+  double acc[kMicroRows][kMicroCols] = {};
+  for (Index kk = 0; kk < k; ++kk) {
+    const double* ak = a + kk * kLanes;
+    const double* v0 = b0 + kk * kLanes;
+    const double* v1 = b1 + kk * kLanes;
+    for (Index r = 0; r < kMicroRows; ++r) {
+      for (Index l = 0; l < kLanes; ++l) {
+        acc[r][l] += ak[r] * v0[l];
+        acc[r][kLanes + l] += ak[r] * v1[l];
+      }
+    }
+  }
+  for (Index r = 0; r < rows; ++r) {
+    for (Index l = 0; l < kLanes; ++l) {
+      if (mask0 >> l & 1) c[r * ldc + l] += acc[r][l];
+      if (mask1 >> l & 1) c[r * ldc + kLanes + l] += acc[r][kLanes + l];
+    }
+  }
+#endif
+}
+
+inline std::uint8_t lane_mask(Index first_col, Index n) {
+  const Index left = n - first_col;
+  if (left >= kLanes) return 0xFF;
+  if (left <= 0) return 0;
+  return static_cast<std::uint8_t>((1u << left) - 1u);
+}
+
+// A block of C's lower triangle: row groups [g0, g1) x column pairs [p0, p1).
+struct PackedTile {
+  Index g0, g1, p0, p1;
+};
+
+// Tiles covering the lower triangle of an n x n result, off-diagonal (full)
+// tiles first so that dynamic scheduling ends on the cheaper diagonal ones.
+inline std::vector<PackedTile> packed_lower_tiles(Index n) {
+  const Index groups = (n + kLanes - 1) / kLanes;
+  const Index pairs = (n + kMicroCols - 1) / kMicroCols;
+  const Index blocks = (groups + kTileGroups - 1) / kTileGroups;
+  std::vector<PackedTile> off, diag;
+  for (Index bi = 0; bi < blocks; ++bi) {
+    const Index g0 = bi * kTileGroups, g1 = std::min(groups, g0 + kTileGroups);
+    for (Index bj = 0; bj <= bi; ++bj) {
+      const Index p0 = bj * kTilePairs, p1 = std::min(pairs, p0 + kTilePairs);
+      (bj < bi ? off : diag).push_back({g0, g1, p0, p1});
+    }
+  }
+  off.insert(off.end(), diag.begin(), diag.end());
+  return off;
+}
+
+// Micro-tiles a tile computes: its share of the work.
+inline Index packed_tile_cost(const PackedTile& t) {
+  Index cost = 0;
+  for (Index g = t.g0; g < t.g1; ++g) {
+    const Index last_pair = std::min(t.p1, (g * kLanes + kLanes - 1) / kMicroCols + 1);
+    cost += std::max<Index>(0, last_pair - t.p0);
+  }
+  return cost;
+}
+
+// A fixed, balanced split of the tiles over `threads` owners (largest first,
+// each to the least loaded owner). Fixed ownership needs no locks and no
+// barriers: each thread sweeps the whole batch on its own tiles, which keeps
+// both cores busy even when other processes preempt one of them.
+inline std::vector<std::vector<PackedTile>> split_tiles(const std::vector<PackedTile>& tiles,
+                                                        int threads) {
+  std::vector<std::pair<Index, size_t>> order;
+  for (size_t i = 0; i < tiles.size(); ++i) order.push_back({packed_tile_cost(tiles[i]), i});
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::vector<PackedTile>> owned(static_cast<size_t>(threads));
+  std::vector<Index> load(static_cast<size_t>(threads), 0);
+  for (const auto& [cost, i] : order) {
+    const size_t who =
+        static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    owned[who].push_back(tiles[i]);
+    load[who] += cost;
+  }
+  return owned;
+}
+
+// C (row-major, leading dimension ldc) += panel^T panel over the tile; only
+// micro-tiles that reach the lower triangle are computed (their few entries
+// above the diagonal are written too and never read).
+inline void packed_tile_update(const double* panel, Index ldk, Index k, Index n, double* c,
+                               Index ldc, const PackedTile& t) {
+  const Index groups = (n + kLanes - 1) / kLanes;
+  for (Index g = t.g0; g < t.g1; ++g) {
+    const Index i0 = g * kLanes;
+    const Index rows = std::min(kLanes, n - i0);
+    const Index last_pair = std::min(t.p1, (i0 + kLanes - 1) / kMicroCols + 1);
+    const double* a = panel + g * ldk * kLanes;
+    for (Index p = t.p0; p < last_pair; ++p) {
+      const Index j0 = p * kMicroCols;
+      const Index gb = 2 * p;
+      const double* b0 = panel + gb * ldk * kLanes;
+      const double* b1 = gb + 1 < groups ? b0 + ldk * kLanes : b0;
+      micro_kernel(a, b0, b1, k, c + i0 * ldc + j0, ldc, rows, lane_mask(j0, n),
+                   gb + 1 < groups ? lane_mask(j0 + kLanes, n) : 0);
+    }
+  }
+}
+
+}  // namespace descramble::detail
