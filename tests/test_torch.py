@@ -165,7 +165,7 @@ class _Untraceable(nn.Module):
         return -x
 
 
-def test_capture_post_falls_back_to_sequential_when_fx_fails():
+def test_capture_post_in_sequential_needs_no_tracing():
     torch.manual_seed(7)
     model = nn.Sequential(nn.Linear(3, 5), nn.Sigmoid(), _Untraceable()).eval()
     X = torch.randn(9, 3)
@@ -173,6 +173,25 @@ def test_capture_post_falls_back_to_sequential_when_fx_fails():
     with torch.no_grad():
         ref = torch.sigmoid(model[0](X))
     _check_stats(stats["0"], _ref_rows(ref))
+
+
+class _UntraceableCustom(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.gate = nn.Linear(3, 4), _Untraceable()
+
+    def forward(self, x):
+        return self.gate(torch.relu(self.fc(x)))
+
+
+def test_capture_post_untraceable_custom_model_is_refused():
+    with pytest.raises(ValueError, match="cannot trace the model with torch.fx"):
+        dt.capture(_UntraceableCustom(), "fc", [torch.randn(2, 3)], where="post")
+    model = _UntraceableCustom()
+    X = torch.randn(5, 3)
+    m = dt.capture(model, "fc", [X])["fc"]  # where="pre" needs no graph
+    with torch.no_grad():
+        _check_stats(m, _ref_rows(model.fc(X)))
 
 
 def _cnn(dim):

@@ -328,17 +328,27 @@ def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | No
     Returns ``(None, ...)`` when ``layer`` is itself an elementwise activation (its own
     output is the post-activation). Otherwise the unique consumer of the layer's
     output, skipping identity/dropout modules, must be an elementwise activation
-    module or function; it is found in the torch.fx graph, or, when the model cannot
-    be traced, as the next module of an ``nn.Sequential``.
+    module or function. Inside an ``nn.Sequential`` that is the next module (the
+    container feeds each output to the next child only, so no tracing is needed);
+    the last child of a Sequential, and layers of other models, are looked up in
+    the torch.fx graph.
     """
     torch = _torch()
     nn = torch.nn
     if isinstance(module, _elementwise_modules(nn)):
         return None, "self"
-    try:
-        gm = torch.fx.symbolic_trace(model)
-    except Exception:
-        return _post_from_sequential(model, layer), "sequential"
+    nxt = _next_in_sequential(model, layer)
+    if nxt is not None:
+        name, mod = nxt
+        if isinstance(mod, _elementwise_modules(nn)):
+            return _fresh_call(mod), "sequential"
+        raise ValueError(
+            f"where='post': the output of {layer!r} goes into module {name!r} "
+            f"({type(mod).__name__}), not an elementwise activation; capture that module "
+            "with where='post' instead, or use where='pre'"
+        )
+    why = "pass the activation module's name with where='post' instead"
+    gm = _trace(model, f"cannot find the activation after {layer!r}; {why}")
     node = _layer_node(gm, layer)
     skip = _identity_modules(nn)
     funcs = _elementwise_functions(torch)
@@ -387,26 +397,20 @@ def _fresh_call(mod: Any) -> Callable[[Any], Any]:
     return lambda x: mod(x)
 
 
-def _post_from_sequential(model: Any, layer: str) -> Callable[[Any], Any]:
+def _next_in_sequential(model: Any, layer: str) -> tuple[str, Any] | None:
+    """The module after ``layer`` in its ``nn.Sequential``, skipping identity/dropout."""
     torch = _torch()
     nn = torch.nn
     parent_name, _, child = layer.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
-    if isinstance(parent, nn.Sequential):
-        names = [k for k, _ in parent.named_children()]
-        i = names.index(child)
-        for nxt in names[i + 1 :]:
-            mod = parent.get_submodule(nxt)
-            if isinstance(mod, _identity_modules(nn)):
-                continue
-            if isinstance(mod, _elementwise_modules(nn)):
-                return _fresh_call(mod)
-            break
-    raise ValueError(
-        f"where='post': cannot find the activation after {layer!r} (torch.fx cannot trace the "
-        "model and the next module of its nn.Sequential is not an elementwise activation); "
-        "pass the activation module's name with where='post' instead"
-    )
+    if not isinstance(parent, nn.Sequential):
+        return None
+    names = [k for k, _ in parent.named_children()]
+    for nxt in names[names.index(child) + 1 :]:
+        mod = parent.get_submodule(nxt)
+        if not isinstance(mod, _identity_modules(nn)):
+            return (f"{parent_name}.{nxt}" if parent_name else nxt), mod
+    return None
 
 
 def _input_of(batch: Any, input_key: Any) -> tuple[tuple, dict]:
