@@ -101,7 +101,15 @@ def test_brute_force_and_lower_bound(n):
         assert obj >= best - 1e-9 * abs(best)
         assert best >= bound - 1e-9 * abs(bound)
         # n <= 3: every off-diagonal entry of these L is equal, an exact case.
-        assert method in ("exact (linear assignment)", "projection", "projection+2opt", "faq+2opt")
+        assert method in (
+            "exact (linear assignment)",
+            "exact (attains the lower bound)",
+            "projection",
+            "projection+2opt",
+            "faq+2opt",
+        )
+        if method.startswith("exact"):
+            assert obj == pytest.approx(best, rel=1e-9)
         optimal += obj <= best + 1e-9 * abs(best)
     if n <= 4:
         assert optimal == trials
@@ -243,3 +251,82 @@ def test_planted_scramble_through_descramble(kind, make, symmetric):
     assert symmetric(order), res.method
     assert res.objective >= res.lower_bound
     np.testing.assert_allclose(res.P @ samples.T, S[order])
+
+
+# --- exact cases beyond a diagonal L or G ------------------------------------
+
+
+def row_col_structured(rng, n, symmetric):
+    """diag(d) + u 1^T + 1 v^T: every off-diagonal entry is u_i + v_j."""
+    u = rng.standard_normal(n)
+    v = u if symmetric else rng.standard_normal(n)
+    return np.diag(rng.standard_normal(n)) + u[:, None] + v[None, :]
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 7])
+@pytest.mark.parametrize("which", ["L", "G"])
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "nonsymmetric"])
+def test_row_plus_column_structure_is_a_linear_assignment(n, which, symmetric):
+    """L[i, j] = u_i + v_j off the diagonal makes the QAP a LAP: equal to brute force."""
+    rng = np.random.default_rng([n, len(which), symmetric])
+    M = row_col_structured(rng, n, symmetric)
+    other = neumann_L(n) if which == "G" else random_gram(rng, n)
+    L, G = (M, other) if which == "L" else (other, M)
+    n_ = len(L)
+    P, obj, method = solve_permutation(
+        L, G, lam=np.zeros(n_), T=np.eye(n_), mu=np.zeros(n_), U=np.eye(n_)
+    )
+    check_permutation_matrix(P)
+    assert method == "exact (linear assignment)"
+    assert obj == pytest.approx(brute_force(L, G), rel=1e-12, abs=1e-12)
+
+
+def test_perturbed_row_plus_column_structure_is_not_claimed_exact():
+    rng = np.random.default_rng(11)
+    L = row_col_structured(rng, 6, True)
+    L[1, 4] += 0.5
+    L[4, 1] += 0.5
+    _, _, method, _ = solve(L, random_gram(rng, 6))
+    assert method != "exact (linear assignment)"
+
+
+def decreasing_function_of(L, power):
+    """G = T diag(1 / (1 + lam)^power) T^T: shares L's eigenbasis, eigenvalues in reverse order."""
+    lam, T = np.linalg.eigh(L)
+    return (T / (1 + lam - lam.min()) ** power) @ T.T
+
+
+@pytest.mark.parametrize("n", [5, 6, 7])
+@pytest.mark.parametrize("kind", ["fourier", "neumann"])
+def test_common_eigenbasis_with_reversed_order_is_certified_and_optimal(n, kind):
+    """G a decreasing function of L: the identity reaches the lower bound, so it is optimal."""
+    L = fourier_L(n) if kind == "fourier" else neumann_L(n)
+    G = decreasing_function_of(L, 2.0)
+    sigma = np.random.default_rng(n).permutation(n)
+    for G_ in (G, G[np.ix_(sigma, sigma)]):  # also scrambled: sigma^-1 then reaches it
+        P, obj, method, bound = solve(L, G_)
+        check_permutation_matrix(P)
+        best = brute_force(L, G_)
+        assert best == pytest.approx(bound, rel=1e-9)
+        assert method == "exact (attains the lower bound)"
+        assert obj == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [5, 6, 7])
+def test_commuting_but_same_order_is_not_claimed_exact(n):
+    """Circulant L and G (a common Fourier eigenbasis) but G increasing in L: a QAP, not a LAP.
+
+    Every cyclic shift and reflection gives the same objective, the bound is
+    not reached by any permutation, and no exactness is claimed.
+    """
+    L = fourier_L(n)
+    lam, T = np.linalg.eigh(L)
+    G = (T * (1 + lam - lam.min()) ** 0.5) @ T.T
+    P, obj, method, bound = solve(L, G)
+    best = brute_force(L, G)
+    assert best > bound + 1e-6 * abs(bound)
+    assert method not in ("exact (linear assignment)", "exact (attains the lower bound)")
+    assert obj >= best - 1e-9 * abs(best)
+    shift = np.roll(np.arange(n), 1)
+    for perm in (shift, shift[::-1]):
+        assert permutation_objective(L, G, perm) == pytest.approx(np.trace(L @ G), rel=1e-9)

@@ -26,6 +26,7 @@ from .qap import quadratic_assignment
 __all__ = ["permutation_objective", "solve_permutation"]
 
 METHOD_EXACT = "exact (linear assignment)"
+METHOD_BOUND = "exact (attains the lower bound)"
 METHOD_PROJECTION = "projection"
 METHOD_PROJECTION_2OPT = "projection+2opt"
 METHOD_FAQ = "faq+2opt"
@@ -36,36 +37,88 @@ def permutation_objective(L: np.ndarray, G: np.ndarray, perm: np.ndarray) -> flo
     return float(np.sum(L * G[np.ix_(perm, perm)]))
 
 
-def _diagonal_plus_constant(M: np.ndarray, rtol: float = 1e-12) -> float | None:
-    """The constant ``c`` if ``M = diag(d) + c * ones`` (to ``rtol``), else None."""
+def _row_col_plus_diagonal(
+    M: np.ndarray, rtol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(u, v)`` with ``M[i, j] = u[i] + v[j]`` for every ``i != j`` (to ``rtol``), else None.
+
+    The diagonal is free. Off-diagonal row sums ``R_i = (n-1) u_i + V - v_i``
+    and column sums ``C_i = U - u_i + (n-1) v_i`` (``U, V`` the sums of u, v)
+    determine u and v once the gauge ``U = 0`` is fixed (then
+    ``V = sum(C) / (n-1)``): a 2 x 2 system per index, solvable for ``n >= 3``.
+    The fit is then checked entry by entry. Diagonal M is ``u = v = 0``;
+    diagonal plus a constant c is ``u = 0, v = c``.
+    """
     n = M.shape[0]
-    if n < 2:
-        return 0.0
-    off = M[~np.eye(n, dtype=bool)]
-    c = float(off[0])
+    if n <= 2:  # at most two off-diagonal entries for two free parameters
+        u = np.array([M[0, 1], M[1, 0]]) if n == 2 else np.zeros(n)
+        return u, np.zeros(n)
+    off = M - np.diag(np.diag(M))
+    R, C = off.sum(axis=1), off.sum(axis=0)
+    V = float(C.sum()) / (n - 1)
+    det = float(n * (n - 2))
+    u = ((n - 1) * (R - V) + C) / det
+    v = ((R - V) + (n - 1) * C) / det
+    fit = off - u[:, None] - v[None, :]
+    np.fill_diagonal(fit, 0.0)
     scale = float(np.max(np.abs(M))) or 1.0
-    if np.max(np.abs(off - c)) <= rtol * scale:
-        return c
+    if float(np.max(np.abs(fit))) <= rtol * scale:
+        return u, v
     return None
 
 
 def _exact_linear(L: np.ndarray, G: np.ndarray) -> np.ndarray | None:
     """The optimal permutation when the QAP reduces to a linear assignment.
 
-    If ``L = diag(d) + c J`` (J all ones), then ``P^T J P = J`` and
-    ``tr(P^T L P G) = sum_i (L_ii - c) G_{p(i) p(i)} + c sum(G)``: a LAP with
-    cost ``(L_ii - c) G_kk``. If ``G = diag(e) + c J`` the same holds with
-    ``sum_i L_ii (G_{p(i) p(i)} - c) + c sum(L)``. Diagonal L or G is ``c = 0``.
+    If ``L[i, j] = u_i + v_j`` off the diagonal (L diagonal, diagonal plus a
+    constant, or diagonal plus ``u 1^T + 1 v^T``), then with ``r, s`` the row
+    and column sums of G
+
+        sum_ij L_ij G_{p(i) p(j)} = sum_i [(L_ii - u_i - v_i) G_{p(i) p(i)}
+                                           + u_i r_{p(i)} + v_i s_{p(i)}],
+
+    a LAP with cost ``C[i, k] = (L_ii - u_i - v_i) G_kk + u_i r_k + v_i s_k``.
+    If G has that form instead, the same holds with the roles of L and G
+    exchanged (``sum_kl L_{q(k) q(l)} G_kl``, ``q = p^{-1}``).
     """
-    cL = _diagonal_plus_constant(L)
-    if cL is not None:
-        cost = np.outer(np.diag(L) - cL, np.diag(G))
-    else:
-        cG = _diagonal_plus_constant(G)
-        if cG is None:
-            return None
-        cost = np.outer(np.diag(L), np.diag(G) - cG)
+    fit = _row_col_plus_diagonal(L)
+    if fit is not None:
+        u, v = fit
+        cost = (
+            np.outer(np.diag(L) - u - v, np.diag(G))
+            + np.outer(u, G.sum(axis=1))
+            + np.outer(v, G.sum(axis=0))
+        )
+        return linear_sum_assignment(cost)[1]
+    fit = _row_col_plus_diagonal(G)
+    if fit is None:
+        return None
+    u, v = fit
+    # cost[i, k]: L index i takes G index k, i.e. q(k) = i and p(i) = k.
+    cost = (
+        np.outer(np.diag(L), np.diag(G) - u - v)
+        + np.outer(L.sum(axis=1), u)
+        + np.outer(L.sum(axis=0), v)
+    )
     return linear_sum_assignment(cost)[1]
+
+
+def _attains_bound(L: np.ndarray, G: np.ndarray, f: float) -> bool:
+    """True if the objective ``f`` equals the orthogonal lower bound (to rounding).
+
+    Every permutation is orthogonal, so ``f >= sum_i lam_i mu_i`` (ascending
+    times descending eigenvalues) for every permutation; a permutation that
+    reaches it is optimal. The eigenvalues are recomputed here, so the claim
+    does not rest on the caller's ``lam`` and ``mu``. The tolerance is a few
+    hundred ulps of ``sum_i |lam_i mu_i|`` per neuron, far above the rounding of
+    the objective and of the eigenvalues (backward-stable ``eigvalsh``) and far
+    below any gap a suboptimal permutation of a generic instance leaves.
+    """
+    lam = np.linalg.eigvalsh(L)
+    mu = np.linalg.eigvalsh(G)[::-1]
+    bound = float(lam @ mu)
+    scale = float(np.abs(lam) @ np.abs(mu)) + float(np.abs(L).sum() * np.abs(G).max())
+    return f <= bound + 256 * L.shape[0] * np.finfo(float).eps * scale
 
 
 def _tied_blocks(values: np.ndarray, rtol: float = 1e-9) -> list[np.ndarray]:
@@ -210,9 +263,14 @@ def solve_permutation(
         ``tr(P^T L P G)``; never below ``sum_i lam_i mu_i`` (the orthogonal
         optimum, a lower bound for every permutation).
     method : str
-        ``"exact (linear assignment)"`` when L or G is diagonal (up to a
-        constant added to every entry): the problem is then a LAP and the
-        answer is optimal. Otherwise the best of ``"projection"`` (the
+        ``"exact (linear assignment)"`` when L or G is diagonal, up to
+        ``u 1^T + 1 v^T`` (every off-diagonal entry ``u_i + v_j``, e.g. a
+        constant): the problem is then a LAP and the answer is optimal.
+        ``"exact (attains the lower bound)"`` when the permutation found
+        reaches ``sum_i lam_i mu_i`` (eigenvalues recomputed for the check), so
+        no permutation can be better: e.g. when G is a decreasing function of
+        L (a common eigenbasis, ascending lam paired with descending mu),
+        scrambled or not. Otherwise the best of ``"projection"`` (the
         orthogonal optimum rounded to a permutation by LAPs),
         ``"projection+2opt"`` (that rounding refined by 2-opt exchanges) and
         ``"faq+2opt"`` (Frank-Wolfe from that rounding, and for n <= 128
@@ -221,6 +279,15 @@ def solve_permutation(
 
     Notes
     -----
+    A common eigenbasis alone does not make the problem easy: if L and G
+    commute (``L = Q diag(a) Q^T``, ``G = Q diag(b) Q^T``), the identity gives
+    ``sum_i a_i b_i`` in Q's pairing, which is the bound only when that pairing
+    is ascending against descending. Circulant L and G (the Fourier operator
+    and shift-invariant data) commute with every cyclic shift, so shifts and
+    reflections tie, but with any other pairing the problem over permutations
+    remains a QAP (no LAP reduction is known), solved heuristically here. Q a
+    signed permutation means L and G are both diagonal: the LAP case.
+
     Cost: the rounding runs ``O(log n)`` coarse-to-fine stages of a few LAPs
     and ``n x n x r`` products each (``O(n^3 log n)`` in all); FAQ adds 30
     iterations of one ``n^3`` product and one LAP; each 2-opt run is capped at
@@ -255,8 +322,14 @@ def solve_permutation(
     # Each 2-opt exchange costs ~16 n^2 flops: by default a run is capped at
     # about 2^28 of them (and 4 n exchanges), so large layers stay fast.
     swaps = max(16, min(4 * n, 2**24 // n**2)) if max_swaps is None else int(max_swaps)
-    best_proj = min(_projections(L, G, lam, T, mu, U), key=lambda p: permutation_objective(L, G, p))
+    # The identity joins the candidates: when L and G share an eigenbasis
+    # that pairs ascending lam with descending mu (e.g. G a decreasing
+    # function of L), it reaches the lower bound.
+    candidates_p = [np.arange(n), *_projections(L, G, lam, T, mu, U)]
+    best_proj = min(candidates_p, key=lambda p: permutation_objective(L, G, p))
     f_proj = permutation_objective(L, G, best_proj)
+    if _attains_bound(L, G, f_proj):
+        return np.eye(n)[best_proj], f_proj, METHOD_BOUND
 
     # Refinements: 2-opt from the projection, and FAQ (from the projection and
     # from the barycenter, scipy's default) followed by 2-opt.
@@ -278,5 +351,6 @@ def solve_permutation(
     # (beyond rounding of the objective).
     tol = 1e-12 * max(abs(f_proj), 1.0)
     if f_best < f_proj - tol:
-        return np.eye(n)[perm], permutation_objective(L, G, perm), method
+        f_best = permutation_objective(L, G, perm)
+        return np.eye(n)[perm], f_best, METHOD_BOUND if _attains_bound(L, G, f_best) else method
     return np.eye(n)[best_proj], f_proj, METHOD_PROJECTION
