@@ -8,22 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _helpers
 import descramble as ds
 from descramble import descrambler as dsc
 from descramble import smoothness as sm
 
-KIND_ORDERS = [
-    ("fourier", 1),
-    ("fourier", 2),
-    ("fourier", 3),
-    ("periodic", 1),
-    ("periodic", 2),
-    ("dirichlet", 1),
-    ("dirichlet", 2),
-    ("neumann", 1),
-    ("neumann", 2),
-]
-KO_IDS = [f"{k}-{o}" for k, o in KIND_ORDERS]
+KIND_ORDERS = _helpers.KIND_ORDERS
+KO_IDS = _helpers.kind_order_ids(KIND_ORDERS)
 
 
 def hidden_data(rng, n, N=None, d=12):

@@ -3,23 +3,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _helpers
 import descramble as ds
 from descramble import smoothness as sm
 
 SIZES = [1, 2, 3, 4, 5, 8, 9, 16, 33]
-KIND_ORDERS = [
-    ("fourier", 1),
-    ("fourier", 2),
-    ("fourier", 3),
-    ("fourier", 4),
-    ("periodic", 1),
-    ("periodic", 2),
-    ("dirichlet", 1),
-    ("dirichlet", 2),
-    ("neumann", 1),
-    ("neumann", 2),
-]
-KO_IDS = [f"{k}-{o}" for k, o in KIND_ORDERS]
+# The basis and operator checks here also cover a fourth-order Fourier operator.
+KIND_ORDERS = [*_helpers.KIND_ORDERS, ("fourier", 4)]
+KO_IDS = _helpers.kind_order_ids(KIND_ORDERS)
 
 
 def _blocks(values, rtol=1e-9):

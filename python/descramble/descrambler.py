@@ -20,7 +20,15 @@ import numpy as np
 
 from ._validation import as_float_array, check_finite, symmetric_matrix
 from .linalg import eigh
-from .smoothness import KINDS, Operator, _largest_entry_positive, basis, operator
+from .smoothness import (
+    FOURIER_MODE_KINDS,
+    KINDS,
+    Operator,
+    _cached_basis,
+    _largest_entry_positive,
+    _synthesize_fourier_modes,
+    operator,
+)
 
 __all__ = ["Descrambling", "Gram", "descramble"]
 
@@ -261,7 +269,7 @@ def _smoothness_basis(
                 "an (n, n) differentiation matrix, or ds.Operator"
             )
         order = 2 if order is None else order
-        lam, t = basis(smoothness, size, order)
+        lam, t = _cached_basis(smoothness, size, order)
         return lam, t, (smoothness, order, size)
     if order not in (None, 2):
         # 2 is the signature's default, so it cannot signal a deliberate choice.
@@ -344,6 +352,27 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
     p = np.zeros((n, n))
     p[np.arange(n), idx] = 1.0
     return p, objective, str(method)
+
+
+def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``P = T U^T``; ``source`` as returned by :func:`_smoothness_basis`."""
+    if isinstance(source, tuple) and source[0] in FOURIER_MODE_KINDS:
+        # Column b of P is the signal whose coefficients in the Fourier modes are
+        # U[b, :]: an inverse real FFT, O(n^2 log n) instead of a matrix product.
+        # P is the transpose of the FFT's (neurons x positions) output.
+        kind, order, _ = source
+        return _synthesize_fourier_modes(kind, order, u).T
+    return t @ u.T
+
+
+def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
+    """``tr(P^T L P G)`` of ``P = T U^T``, from the factors.
+
+    ``tr(P^T L P G) = tr(diag(lam) U^T G U)`` since ``T^T L T = diag(lam)``:
+    ``sum_i lam_i u_i^T G u_i``, one product with ``G`` instead of forming
+    ``P G P^T`` (two n^3 products).
+    """
+    return float(lam @ np.einsum("ij,ij->j", g @ u, u))
 
 
 def descramble(
@@ -457,10 +486,8 @@ def descramble(
     if group == "permutation":
         p, objective, method = _solve_permutation(source, g, lam, t, mu, u)
     else:
-        p = t @ u.T
-        # tr(P^T L P G) = tr(diag(lam) U^T G U) since T^T L T = diag(lam): one
-        # product with G instead of forming P G P^T (two n^3 products).
-        objective = float(lam @ np.einsum("ij,ij->j", g @ u, u))
+        p = _descrambler(source, t, u)
+        objective = _objective(lam, g, u)
 
     scale = _rounding_scale(lam, mu, n)
     return Descrambling(
