@@ -241,6 +241,16 @@ def test_user_operator_and_matrix_match_kind(kind, order):
     np.testing.assert_array_equal(ds.descramble(X, D, order=2).P, ds.descramble(X, D).P)
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 24])
+@pytest.mark.parametrize("kind, order", KIND_ORDERS, ids=KO_IDS)
+def test_P_is_T_times_U_transpose(kind, order, n):
+    # Fourier kinds form P by an inverse real FFT: it must be T U^T all the same.
+    X = hidden_data(np.random.default_rng(n + 1), n)
+    for k in (None, max(1, n // 2)):
+        r = ds.descramble(X, smoothness=kind, order=order, k=k)
+        np.testing.assert_allclose(r.P, r.T @ r.U.T, rtol=0, atol=1e-13 * np.sqrt(n))
+
+
 @pytest.mark.parametrize("k", [1, 3, 8, 16])
 @pytest.mark.parametrize("kind", sm.KINDS)
 def test_k_leading_directions(kind, k):
