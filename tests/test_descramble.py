@@ -251,6 +251,21 @@ def test_P_is_T_times_U_transpose(kind, order, n):
         np.testing.assert_allclose(r.P, r.T @ r.U.T, rtol=0, atol=1e-13 * np.sqrt(n))
 
 
+@pytest.mark.parametrize("lam_shift", [0.0, -0.5], ids=["nonnegative", "negative"])
+@pytest.mark.parametrize("k", [1, 5, 9])
+def test_objective_from_factors_is_the_trace(k, lam_shift):
+    # The syrk form <G, U diag(lam) U^T> (lam >= 0) and the G @ U form (any lam)
+    # both equal sum_i lam_i u_i^T G u_i, checked against an explicit loop.
+    rng = np.random.default_rng(k)
+    n = 9
+    A = rng.standard_normal((n, n))
+    G = A @ A.T
+    U = np.linalg.qr(rng.standard_normal((n, n)))[0][:, :k]
+    lam = np.sort(rng.uniform(0, 3, k)) + lam_shift
+    ref = sum(lam[i] * U[:, i] @ G @ U[:, i] for i in range(k))
+    assert dsc._objective(lam, G, U) == pytest.approx(ref, rel=1e-12, abs=1e-12)
+
+
 @pytest.mark.parametrize("k", [1, 3, 8, 16])
 @pytest.mark.parametrize("kind", sm.KINDS)
 def test_k_leading_directions(kind, k):

@@ -80,9 +80,9 @@ class Descrambling:
         smoothest mode. Orthogonal when ``k == n``; ``P P^T = I_k`` otherwise.
     objective : float
         ``tr(P^T L P G) = ||D P S||_F^2``, evaluated from ``P``'s factors as
-        ``sum_i lam_i u_i^T G u_i`` (one product with ``G``; equal to the trace
-        because ``T^T L T = diag(lam)``), or from ``L`` and ``G`` directly for a
-        permutation.
+        ``sum_i lam_i u_i^T G u_i = <G, U diag(lam) U^T>`` (one symmetric
+        product; equal to the trace because ``T^T L T = diag(lam)``), or from
+        ``L`` and ``G`` directly for a permutation.
     lower_bound : float
         ``sum_i lam_i mu_i``: von Neumann's bound for every orthogonal (hence
         every permutation) ``P``; equals ``objective`` for the orthogonal groups.
@@ -369,9 +369,16 @@ def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
     """``tr(P^T L P G)`` of ``P = T U^T``, from the factors.
 
     ``tr(P^T L P G) = tr(diag(lam) U^T G U)`` since ``T^T L T = diag(lam)``:
-    ``sum_i lam_i u_i^T G u_i``, one product with ``G`` instead of forming
-    ``P G P^T`` (two n^3 products).
+    ``sum_i lam_i u_i^T G u_i``, one product instead of forming ``P G P^T``
+    (two n^3 products). With ``lam >= 0`` (every ``L = D^T D``) it is
+    ``<G, W W^T>`` for ``W = U diag(sqrt(lam))``: ``W W^T`` is a symmetric rank-k
+    update (BLAS syrk, half the flops of ``G @ U``) and the rounding bound is the
+    same, ``eps n sum_i lam_i |u_i|^T |G| |u_i|``.
     """
+    if lam.size and float(lam.min()) >= 0.0:
+        w = u * np.sqrt(lam)
+        # numpy hands ``w @ w.T`` (one buffer, transposed) to syrk.
+        return float(np.vdot(g, w @ w.T))
     return float(lam @ np.einsum("ij,ij->j", g @ u, u))
 
 
