@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, symmetric_matrix
+from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
 from .linalg import eigh
 from .smoothness import (
     FOURIER_MODE_KINDS,
@@ -54,7 +54,7 @@ class Gram:
         g = symmetric_matrix(G, "Gram")
         if g.shape[0] < 1:
             raise ValueError("Gram: expected an (n, n) matrix with n >= 1, got shape (0, 0)")
-        self.matrix: np.ndarray = np.ascontiguousarray((g + g.T) / 2.0)
+        self.matrix: np.ndarray = np.ascontiguousarray(symmetrized(g))
 
     @property
     def n(self) -> int:
@@ -225,7 +225,7 @@ def _gram_of(data: Any, center: bool) -> np.ndarray:
         g = symmetric_matrix(g, name)
         if g.shape[0] < 1:
             raise ValueError(f"{name}: the Moments has no neurons (n = 0)")
-        return (g + g.T) / 2.0
+        return symmetrized(g)
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(
             "descramble: data must be a Moments, an (N, n) sample array or ds.Gram(G), "
@@ -241,7 +241,7 @@ def _gram_of(data: Any, center: bool) -> np.ndarray:
     if center:
         x = x - x.mean(axis=0)
     g = x.T @ x
-    return (g + g.T) / 2.0
+    return symmetrized(g)
 
 
 def _check_k(k: Any, n: int) -> int:
