@@ -84,55 +84,34 @@ def run(quick: bool) -> list[dict]:
         # Each u_i^T G u_i carries a rounding error of order eps ||G||, weighted by
         # lam_i (up to (n/2)^4): the objective itself is only that accurate.
         tol = float(1e-9 + 8 * np.finfo(float).eps * lam.sum() * r.mu[0] / abs(ref))
-        out.append(
-            record(
-                "descramble",
-                f"descramble(Gram) n={n}",
-                ours_s=ours_s,
-                peer="numpy eigh + basis",
-                peer_s=peer_s,
-                agree=err < tol and abs(_objective(r.P, lam, t, g) - ref) < tol * abs(ref),
-                error=err,
-                tolerance=tol,
-                n=n,
-                N=x.shape[0],
-            )
-        )
+        p_ok = abs(_objective(r.P, lam, t, g) - ref) < tol * abs(ref)
+        # (case, peer, ours_s, peer_s, agree, error) of each record.
+        cases = [("Gram", "numpy eigh + basis", ours_s, peer_s, err < tol and p_ok, err)]
         if peer_1t is not None:
             # On a shared machine multithreaded OpenBLAS can be far slower than one
             # thread at these sizes: report the peer at its best as well.
+            cases.append(
+                ("Gram", "numpy eigh + basis, 1 BLAS thread", ours_s, peer_1t, err < tol, err)
+            )
+        moments_cls = getattr(ds, "Moments", None)
+        if moments_cls is not None:  # the Moments case needs ds.Moments (streaming statistics)
+            m = moments_cls(n).update(x)
+            ours_m, rm = _timed(lambda m=m: ds.descramble(m), repeat)
+            err_m = abs(rm.objective - ref) / abs(ref)
+            cases.append(("Moments", "numpy eigh + basis", ours_m, peer_s, err_m < tol, err_m))
+        for case, peer_name, ours, peer_time, ok, error in cases:
             out.append(
                 record(
                     "descramble",
-                    f"descramble(Gram) n={n}",
-                    ours_s=ours_s,
-                    peer="numpy eigh + basis, 1 BLAS thread",
-                    peer_s=peer_1t,
-                    agree=err < tol,
-                    error=err,
+                    f"descramble({case}) n={n}",
+                    ours_s=ours,
+                    peer=peer_name,
+                    peer_s=peer_time,
+                    agree=ok,
+                    error=error,
                     tolerance=tol,
                     n=n,
                     N=x.shape[0],
                 )
             )
-        moments_cls = getattr(ds, "Moments", None)
-        if moments_cls is None:
-            continue  # the Moments case needs ds.Moments (streaming statistics)
-        m = moments_cls(n).update(x)
-        ours_m, rm = _timed(lambda m=m: ds.descramble(m), repeat)
-        err_m = abs(rm.objective - ref) / abs(ref)
-        out.append(
-            record(
-                "descramble",
-                f"descramble(Moments) n={n}",
-                ours_s=ours_m,
-                peer="numpy eigh + basis",
-                peer_s=peer_s,
-                agree=err_m < tol,
-                error=err_m,
-                tolerance=tol,
-                n=n,
-                N=x.shape[0],
-            )
-        )
     return out

@@ -10,9 +10,9 @@ record carries both objectives, the iterative one's relative excess over the
 exact optimum, its iterations and whether it converged; the exact objective
 must not exceed the iterative one (to rounding).
 
-BLAS runs single-threaded for both sides (threadpoolctl, when installed): on a
-shared 2-core machine multithreaded OpenBLAS is several times *slower* for
-these sizes, which would inflate the ratio unfairly against the baseline.
+BLAS and OpenMP run single-threaded for both sides (threadpoolctl, when
+installed): on a shared 2-core machine oversubscribed threads make both sides
+several times slower and the ratio a measure of the machine's load.
 
 A convergence figure (relative objective excess vs time, log scale, one line
 per start, one panel per size) is written to the file named by the environment
@@ -63,7 +63,8 @@ def _single_threaded_blas() -> Any:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    # BLAS and OpenMP (ds.eigh's threads) alike: both sides single-threaded.
+    return threadpool_limits(limits=1)
 
 
 def _figure(curves: dict[int, list[tuple[str, np.ndarray, np.ndarray]]], path: Path) -> None:

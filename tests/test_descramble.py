@@ -8,22 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _helpers
 import descramble as ds
 from descramble import descrambler as dsc
 from descramble import smoothness as sm
 
-KIND_ORDERS = [
-    ("fourier", 1),
-    ("fourier", 2),
-    ("fourier", 3),
-    ("periodic", 1),
-    ("periodic", 2),
-    ("dirichlet", 1),
-    ("dirichlet", 2),
-    ("neumann", 1),
-    ("neumann", 2),
-]
-KO_IDS = [f"{k}-{o}" for k, o in KIND_ORDERS]
+KIND_ORDERS = _helpers.KIND_ORDERS
+KO_IDS = _helpers.kind_order_ids(KIND_ORDERS)
 
 
 def hidden_data(rng, n, N=None, d=12):
@@ -248,6 +239,31 @@ def test_user_operator_and_matrix_match_kind(kind, order):
         assert trace_objective(r.P, D.T @ D, G) == pytest.approx(r.objective, rel=1e-9, abs=1e-9)
     # The default order (2, as passed on by wrappers) is accepted with a matrix.
     np.testing.assert_array_equal(ds.descramble(X, D, order=2).P, ds.descramble(X, D).P)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 24])
+@pytest.mark.parametrize("kind, order", KIND_ORDERS, ids=KO_IDS)
+def test_P_is_T_times_U_transpose(kind, order, n):
+    # Fourier kinds form P by an inverse real FFT: it must be T U^T all the same.
+    X = hidden_data(np.random.default_rng(n + 1), n)
+    for k in (None, max(1, n // 2)):
+        r = ds.descramble(X, smoothness=kind, order=order, k=k)
+        np.testing.assert_allclose(r.P, r.T @ r.U.T, rtol=0, atol=1e-13 * np.sqrt(n))
+
+
+@pytest.mark.parametrize("lam_shift", [0.0, -0.5], ids=["nonnegative", "negative"])
+@pytest.mark.parametrize("k", [1, 5, 9])
+def test_objective_from_factors_is_the_trace(k, lam_shift):
+    # The syrk form <G, U diag(lam) U^T> (lam >= 0) and the G @ U form (any lam)
+    # both equal sum_i lam_i u_i^T G u_i, checked against an explicit loop.
+    rng = np.random.default_rng(k)
+    n = 9
+    A = rng.standard_normal((n, n))
+    G = A @ A.T
+    U = np.linalg.qr(rng.standard_normal((n, n)))[0][:, :k]
+    lam = np.sort(rng.uniform(0, 3, k)) + lam_shift
+    ref = sum(lam[i] * U[:, i] @ G @ U[:, i] for i in range(k))
+    assert dsc._objective(lam, G, U) == pytest.approx(ref, rel=1e-12, abs=1e-12)
 
 
 @pytest.mark.parametrize("k", [1, 3, 8, 16])

@@ -39,22 +39,25 @@ def load(name: str):
     return module
 
 
+def run_quick(tmp_path_factory, name: str, folder: str | None = None):
+    """Run ``examples/<name>.py`` at its quick size without figures: (output dir, numbers)."""
+    out = tmp_path_factory.mktemp(folder or name)
+    return out, load(name).run(str(out), quick=True, seed=0, figures=False)
+
+
 @pytest.fixture(scope="module")
 def isotropic(tmp_path_factory):
-    out = tmp_path_factory.mktemp("isotropic")
-    return out, load("isotropic").run(str(out), quick=True, seed=0, figures=False)
+    return run_quick(tmp_path_factory, "isotropic")
 
 
 @pytest.fixture(scope="module")
 def linear_network(tmp_path_factory):
-    out = tmp_path_factory.mktemp("linear_network")
-    return out, load("linear_network").run(str(out), quick=True, seed=0, figures=False)
+    return run_quick(tmp_path_factory, "linear_network")
 
 
 @pytest.fixture(scope="module")
 def convolution(tmp_path_factory):
-    out = tmp_path_factory.mktemp("convolution")
-    return out, load("convolution").run(str(out), quick=True, seed=0, figures=False)
+    return run_quick(tmp_path_factory, "convolution")
 
 
 # --- 5.1 isotropic input: P W -> T Sigma_W V_W^T at rate N^-1/2 -------------------------
@@ -152,8 +155,7 @@ def test_convolution_permutation_descrambler_recovers_the_order(convolution):
 
 @pytest.fixture(scope="module")
 def deernet(tmp_path_factory):
-    out = tmp_path_factory.mktemp("deernet")
-    return out, load("deernet_analysis").run(str(out), quick=True, seed=0, figures=False)
+    return run_quick(tmp_path_factory, "deernet_analysis", "deernet")
 
 
 def test_deernet_descrambler_is_certified(deernet):

@@ -13,6 +13,20 @@ from hypothesis import strategies as st
 
 import descramble as ds
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_blas():
+    # The LAPACK reference runs on one thread: at these sizes threads only add
+    # synchronisation, which dominates the suite's time on a loaded machine.
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 # Sizes that reach every code path: Eigen's solver (n <= 48), a single
 # unblocked panel (n <= 128), blocked panels with divide and conquer (n > 128).
 SIZES = [1, 2, 3, 47, 49, 130, 300]

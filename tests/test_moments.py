@@ -136,6 +136,9 @@ def test_python_lists_and_misaligned_strides():
     rec["x"] = np.random.default_rng(2).standard_normal((300, 3))
     assert rec["x"].strides[0] % 8 != 0
     assert_matches(ds.Moments(3).update(rec["x"]), rec["x"])
+    raw = np.frombuffer(b"\0" + np.arange(12.0).tobytes(), dtype=np.float64, offset=1)
+    assert not raw.flags.aligned
+    assert_matches(ds.Moments(3).update(raw.reshape(4, 3)), np.arange(12.0).reshape(4, 3))
     assert_matches(ds.Moments(2).update([[1, 2], [3, 5]]), np.array([[1.0, 2.0], [3.0, 5.0]]))
 
 

@@ -3,23 +3,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _helpers
 import descramble as ds
 from descramble import smoothness as sm
 
 SIZES = [1, 2, 3, 4, 5, 8, 9, 16, 33]
-KIND_ORDERS = [
-    ("fourier", 1),
-    ("fourier", 2),
-    ("fourier", 3),
-    ("fourier", 4),
-    ("periodic", 1),
-    ("periodic", 2),
-    ("dirichlet", 1),
-    ("dirichlet", 2),
-    ("neumann", 1),
-    ("neumann", 2),
-]
-KO_IDS = [f"{k}-{o}" for k, o in KIND_ORDERS]
+# The basis and operator checks here also cover a fourth-order Fourier operator.
+KIND_ORDERS = [*_helpers.KIND_ORDERS, ("fourier", 4)]
+KO_IDS = _helpers.kind_order_ids(KIND_ORDERS)
 
 
 def _blocks(values, rtol=1e-9):
@@ -209,6 +200,46 @@ def test_periodic_order1_non_monotone_sorted_deterministically():
     # frequency 1 (cos, sin) before frequency 3 (cos, sin) inside the 1/2 block
     np.testing.assert_allclose(T[:, 2], np.cos(x) / 2, atol=1e-15)
     np.testing.assert_allclose(T[:, 5], np.sin(3 * x) / 2, atol=1e-15)
+
+
+FOURIER_MODE_CASES = [(k, o) for k, o in KIND_ORDERS if k in sm.FOURIER_MODE_KINDS]
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize(
+    "kind, order", FOURIER_MODE_CASES, ids=_helpers.kind_order_ids(FOURIER_MODE_CASES)
+)
+def test_fourier_synthesis_matches_explicit_basis(kind, order, n):
+    # Covers the reordered cases too: odd Fourier orders on even n move the
+    # Nyquist mode to the front, periodic order 1 interleaves frequencies.
+    lam, T = sm.basis(kind, n, order)
+    coeffs = np.random.default_rng(n).standard_normal((5, n))
+    got = sm._synthesize_fourier_modes(kind, order, coeffs)
+    assert got.shape == (5, n)
+    np.testing.assert_allclose(got, coeffs @ T.T, rtol=0, atol=1e-13 * np.sqrt(n))
+
+
+def test_fourier_synthesis_needs_the_permutation():
+    # Guard against a synthesis that ignores the eigenvalue order: here it is not
+    # the natural one, so skipping the reordering would give another matrix.
+    lam, T = sm.basis("fourier", 8, 1)
+    T_natural = sm._real_fourier_modes(8)
+    assert not np.array_equal(T, T_natural)
+    coeffs = np.eye(8)
+    np.testing.assert_allclose(sm._synthesize_fourier_modes("fourier", 1, coeffs), T.T, atol=1e-14)
+
+
+def test_cached_basis_equals_basis_and_is_read_only():
+    lam, T = sm.basis("neumann", 9, 2)
+    lam_c, T_c = sm._cached_basis("neumann", 9, 2)
+    np.testing.assert_array_equal(lam_c, lam)
+    np.testing.assert_array_equal(T_c, T)
+    assert not lam_c.flags.writeable and not T_c.flags.writeable
+    assert sm._cached_basis("neumann", 9, 2)[1] is T_c
+    # The public basis stays a fresh, writable array.
+    assert sm.basis("neumann", 9, 2)[1].flags.writeable
+    with pytest.raises(TypeError, match="n must be an integer, got float"):
+        sm._cached_basis("neumann", 9.0, 2)
 
 
 @settings(max_examples=40, deadline=None)

@@ -165,7 +165,7 @@ class _Untraceable(nn.Module):
         return -x
 
 
-def test_capture_post_falls_back_to_sequential_when_fx_fails():
+def test_capture_post_in_sequential_needs_no_tracing():
     torch.manual_seed(7)
     model = nn.Sequential(nn.Linear(3, 5), nn.Sigmoid(), _Untraceable()).eval()
     X = torch.randn(9, 3)
@@ -173,6 +173,25 @@ def test_capture_post_falls_back_to_sequential_when_fx_fails():
     with torch.no_grad():
         ref = torch.sigmoid(model[0](X))
     _check_stats(stats["0"], _ref_rows(ref))
+
+
+class _UntraceableCustom(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.gate = nn.Linear(3, 4), _Untraceable()
+
+    def forward(self, x):
+        return self.gate(torch.relu(self.fc(x)))
+
+
+def test_capture_post_untraceable_custom_model_is_refused():
+    with pytest.raises(ValueError, match="cannot trace the model with torch.fx"):
+        dt.capture(_UntraceableCustom(), "fc", [torch.randn(2, 3)], where="post")
+    model = _UntraceableCustom()
+    X = torch.randn(5, 3)
+    m = dt.capture(model, "fc", [X])["fc"]  # where="pre" needs no graph
+    with torch.no_grad():
+        _check_stats(m, _ref_rows(model.fc(X)))
 
 
 def _cnn(dim):
@@ -564,3 +583,14 @@ def test_permutation_descrambler_applied_with_permute(mlp):
     with torch.no_grad():
         torch.testing.assert_close(mlp(X), before, rtol=0, atol=1e-6)
     np.testing.assert_allclose(mlp[0].weight.detach().double().numpy(), np.asarray(r.P) @ w)
+
+
+@pytest.mark.parametrize("cap", [1, 5, 64], ids=["cap-1", "cap-5", "cap-64"])
+def test_capture_buffer_boundaries_do_not_change_the_statistics(mlp, monkeypatch, cap):
+    monkeypatch.setattr(dt, "_BUFFER_ROWS", cap)
+    X = torch.randn(40, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(22))
+    mlp = mlp.double()
+    batches = _batches(X, [3, 4, 7, 2, 9, 15])
+    m = dt.capture(mlp, "0", batches)["0"]
+    with torch.no_grad():
+        _check_stats(m, _ref_rows(torch.cat([mlp[0](b) for b in batches])))

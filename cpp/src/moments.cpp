@@ -331,8 +331,8 @@ Moments::Moments(std::int64_t count, const Eigen::Ref<const VectorXd>& mean,
   for (Index i = 0; i < n; ++i) m2_.row(i).head(i + 1) = scatter.row(i).head(i + 1);
 }
 
-Moments::Moments(const Moments& other) : n_(other.n_) {
-  std::lock_guard<std::mutex> lock(other.mutex_);
+void Moments::copy_state_locked(const Moments& other) {
+  n_ = other.n_;
   count_ = other.count_;
   shift_ = other.shift_;
   dmean_ = other.dmean_;
@@ -341,16 +341,15 @@ Moments::Moments(const Moments& other) : n_(other.n_) {
   buffered_ = other.buffered_;
 }
 
+Moments::Moments(const Moments& other) : n_(other.n_) {
+  std::lock_guard<std::mutex> lock(other.mutex_);
+  copy_state_locked(other);
+}
+
 Moments& Moments::operator=(const Moments& other) {
   if (this == &other) return *this;
   std::scoped_lock lock(mutex_, other.mutex_);
-  n_ = other.n_;
-  count_ = other.count_;
-  shift_ = other.shift_;
-  dmean_ = other.dmean_;
-  m2_ = other.m2_;
-  buffer_ = other.buffer_;
-  buffered_ = other.buffered_;
+  copy_state_locked(other);
   return *this;
 }
 

@@ -18,9 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, symmetric_matrix
+from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
 from .linalg import eigh
-from .smoothness import KINDS, Operator, _largest_entry_positive, basis, operator
+from .smoothness import (
+    FOURIER_MODE_KINDS,
+    KINDS,
+    Operator,
+    _cached_basis,
+    _largest_entry_positive,
+    _synthesize_fourier_modes,
+    operator,
+)
 
 __all__ = ["Descrambling", "Gram", "descramble"]
 
@@ -46,7 +54,7 @@ class Gram:
         g = symmetric_matrix(G, "Gram")
         if g.shape[0] < 1:
             raise ValueError("Gram: expected an (n, n) matrix with n >= 1, got shape (0, 0)")
-        self.matrix: np.ndarray = np.ascontiguousarray((g + g.T) / 2.0)
+        self.matrix: np.ndarray = np.ascontiguousarray(symmetrized(g))
 
     @property
     def n(self) -> int:
@@ -72,9 +80,9 @@ class Descrambling:
         smoothest mode. Orthogonal when ``k == n``; ``P P^T = I_k`` otherwise.
     objective : float
         ``tr(P^T L P G) = ||D P S||_F^2``, evaluated from ``P``'s factors as
-        ``sum_i lam_i u_i^T G u_i`` (one product with ``G``; equal to the trace
-        because ``T^T L T = diag(lam)``), or from ``L`` and ``G`` directly for a
-        permutation.
+        ``sum_i lam_i u_i^T G u_i = <G, U diag(lam) U^T>`` (one symmetric
+        product; equal to the trace because ``T^T L T = diag(lam)``), or from
+        ``L`` and ``G`` directly for a permutation.
     lower_bound : float
         ``sum_i lam_i mu_i``: von Neumann's bound for every orthogonal (hence
         every permutation) ``P``; equals ``objective`` for the orthogonal groups.
@@ -217,7 +225,7 @@ def _gram_of(data: Any, center: bool) -> np.ndarray:
         g = symmetric_matrix(g, name)
         if g.shape[0] < 1:
             raise ValueError(f"{name}: the Moments has no neurons (n = 0)")
-        return (g + g.T) / 2.0
+        return symmetrized(g)
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(
             "descramble: data must be a Moments, an (N, n) sample array or ds.Gram(G), "
@@ -233,7 +241,7 @@ def _gram_of(data: Any, center: bool) -> np.ndarray:
     if center:
         x = x - x.mean(axis=0)
     g = x.T @ x
-    return (g + g.T) / 2.0
+    return symmetrized(g)
 
 
 def _check_k(k: Any, n: int) -> int:
@@ -261,7 +269,7 @@ def _smoothness_basis(
                 "an (n, n) differentiation matrix, or ds.Operator"
             )
         order = 2 if order is None else order
-        lam, t = basis(smoothness, size, order)
+        lam, t = _cached_basis(smoothness, size, order)
         return lam, t, (smoothness, order, size)
     if order not in (None, 2):
         # 2 is the signature's default, so it cannot signal a deliberate choice.
@@ -344,6 +352,34 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
     p = np.zeros((n, n))
     p[np.arange(n), idx] = 1.0
     return p, objective, str(method)
+
+
+def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``P = T U^T``; ``source`` as returned by :func:`_smoothness_basis`."""
+    if isinstance(source, tuple) and source[0] in FOURIER_MODE_KINDS:
+        # Column b of P is the signal whose coefficients in the Fourier modes are
+        # U[b, :]: an inverse real FFT, O(n^2 log n) instead of a matrix product.
+        # P is the transpose of the FFT's (neurons x positions) output.
+        kind, order, _ = source
+        return _synthesize_fourier_modes(kind, order, u).T
+    return t @ u.T
+
+
+def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
+    """``tr(P^T L P G)`` of ``P = T U^T``, from the factors.
+
+    ``tr(P^T L P G) = tr(diag(lam) U^T G U)`` since ``T^T L T = diag(lam)``:
+    ``sum_i lam_i u_i^T G u_i``, one product instead of forming ``P G P^T``
+    (two n^3 products). With ``lam >= 0`` (every ``L = D^T D``) it is
+    ``<G, W W^T>`` for ``W = U diag(sqrt(lam))``: ``W W^T`` is a symmetric rank-k
+    update (BLAS syrk, half the flops of ``G @ U``) and the rounding bound is the
+    same, ``eps n sum_i lam_i |u_i|^T |G| |u_i|``.
+    """
+    if lam.size and float(lam.min()) >= 0.0:
+        w = u * np.sqrt(lam)
+        # numpy hands ``w @ w.T`` (one buffer, transposed) to syrk.
+        return float(np.vdot(g, w @ w.T))
+    return float(lam @ np.einsum("ij,ij->j", g @ u, u))
 
 
 def descramble(
@@ -457,10 +493,8 @@ def descramble(
     if group == "permutation":
         p, objective, method = _solve_permutation(source, g, lam, t, mu, u)
     else:
-        p = t @ u.T
-        # tr(P^T L P G) = tr(diag(lam) U^T G U) since T^T L T = diag(lam): one
-        # product with G instead of forming P G P^T (two n^3 products).
-        objective = float(lam @ np.einsum("ij,ij->j", g @ u, u))
+        p = _descrambler(source, t, u)
+        objective = _objective(lam, g, u)
 
     scale = _rounding_scale(lam, mu, n)
     return Descrambling(

@@ -43,8 +43,8 @@ def _as_batch(x: Any, n: int) -> np.ndarray:
         arr = arr.astype(np.float64)  # integers, bools, long double
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
-    if any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr)  # views of packed records: misaligned strides
+    if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
+        arr = np.ascontiguousarray(arr)  # views of packed records: misaligned data
     return arr
 
 

@@ -50,6 +50,8 @@ Conventions of :func:`basis` (so results are reproducible):
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -179,6 +181,14 @@ def _neumann_operator(n: int, order: int) -> np.ndarray:
     return _second_difference(n, 1.0)
 
 
+_OPERATORS: dict[str, Callable[[int, int], np.ndarray]] = {
+    "fourier": _fourier_operator,
+    "periodic": _periodic_operator,
+    "dirichlet": _dirichlet_operator,
+    "neumann": _neumann_operator,
+}
+
+
 def operator(kind: str, n: int, order: int = 2) -> np.ndarray:
     """The differentiation matrix ``D`` of a built-in smoothness kind.
 
@@ -222,23 +232,28 @@ def operator(kind: str, n: int, order: int = 2) -> np.ndarray:
         Non-string kind, non-integer ``n`` or ``order``.
     """
     kind, n, order = _check(kind, n, order)
-    if kind == "fourier":
-        return _fourier_operator(n, order)
-    if kind == "periodic":
-        return _periodic_operator(n, order)
-    if kind == "dirichlet":
-        return _dirichlet_operator(n, order)
-    return _neumann_operator(n, order)
+    return _OPERATORS[kind](n, order)
 
 
 # ----------------------------------------------------------------------------- bases
 
 
-def _real_fourier_modes(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Orthonormal real Fourier modes in natural order and their frequencies.
+def _real_fourier_frequencies(n: int) -> np.ndarray:
+    """Frequency of each real Fourier mode of :func:`_real_fourier_modes`, in its order."""
+    half = (n - 1) // 2
+    freqs = np.zeros(n, dtype=np.int64)
+    freqs[1 : 2 * half + 1] = np.repeat(np.arange(1, half + 1), 2)
+    if n % 2 == 0:
+        freqs[-1] = n // 2
+    return freqs
+
+
+def _real_fourier_modes(n: int) -> np.ndarray:
+    """Orthonormal real Fourier modes in natural order (columns).
 
     Columns: constant; cos(k x), sin(k x) for k = 1 .. ceil(n/2) - 1; then the
-    alternating mode (-1)^j when n is even. Angles are reduced exactly as
+    alternating mode (-1)^j when n is even (frequencies:
+    :func:`_real_fourier_frequencies`). Angles are reduced exactly as
     ``2 pi ((k j) mod n) / n`` so that large ``k j`` lose no accuracy.
     """
     j = np.arange(n)
@@ -254,12 +269,9 @@ def _real_fourier_modes(n: int) -> tuple[np.ndarray, np.ndarray]:
     scale = np.sqrt(2.0 / n)
     t[:, 1 : 2 * half + 1 : 2] = scale * cos_table[residue]
     t[:, 2 : 2 * half + 1 : 2] = scale * sin_table[residue]
-    freqs = np.zeros(n, dtype=np.int64)
-    freqs[1 : 2 * half + 1] = np.repeat(k, 2)
     if n % 2 == 0:
         t[:, -1] = np.where(j % 2 == 0, 1.0, -1.0) / np.sqrt(n)
-        freqs[-1] = n // 2
-    return t, freqs
+    return t
 
 
 def _sorted(lam: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +282,8 @@ def _sorted(lam: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lam[order], np.ascontiguousarray(t[:, order])
 
 
-def _fourier_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+def _fourier_eigenvalues(n: int, order: int) -> np.ndarray:
+    """Eigenvalues of the spectral ``L`` for the real Fourier modes in natural order."""
     with np.errstate(over="ignore"):
         largest = np.float64(n // 2) ** (2 * order)
     if not np.isfinite(largest):  # checked before the O(n^2) modes are built
@@ -278,24 +291,68 @@ def _fourier_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
             f"fourier order {order} on n = {n} points: eigenvalues k^{2 * order} overflow "
             "float64; use a lower order"
         )
-    t, freqs = _real_fourier_modes(n)
-    k = freqs.astype(np.float64)
+    k = _real_fourier_frequencies(n).astype(np.float64)
     if n % 2 == 0 and order % 2 == 1:
         k[-1] = 0.0  # fourdif drops the Nyquist mode for odd orders (see _fourier_symbol)
-    return _sorted(k ** (2 * order), t)
+    return k ** (2 * order)
 
 
-def _periodic_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
-    t, freqs = _real_fourier_modes(n)
+def _periodic_eigenvalues(n: int, order: int) -> np.ndarray:
+    """Eigenvalues of the periodic finite-difference ``L`` for the natural real Fourier modes."""
+    freqs = _real_fourier_frequencies(n)
     if order == 1:
         # sin^2(2 pi k / n) = sin^2(pi a / n) with a = min(2k mod n, n - 2k mod n):
         # frequencies k and n/2 - k then share bitwise-identical eigenvalues.
         a = (2 * freqs) % n
         a = np.minimum(a, n - a)
-        lam = np.sin(np.pi * a / n) ** 2
+        return np.sin(np.pi * a / n) ** 2
+    return 16.0 * np.sin(np.pi * freqs / n) ** 4
+
+
+def _fourier_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    lam = _fourier_eigenvalues(n, order)
+    return _sorted(lam, _real_fourier_modes(n))
+
+
+def _periodic_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    return _sorted(_periodic_eigenvalues(n, order), _real_fourier_modes(n))
+
+
+#: Kinds whose basis is the real Fourier modes (sorted by eigenvalue).
+FOURIER_MODE_KINDS = ("fourier", "periodic")
+
+
+def _synthesize_fourier_modes(kind: str, order: int, coeffs: np.ndarray) -> np.ndarray:
+    """``coeffs @ T.T`` for ``T = basis(kind, n, order)[1]``, by an inverse real FFT.
+
+    ``coeffs`` is ``(m, n)``: row ``r`` holds the coefficients of a signal in the
+    (sorted) modes, and row ``r`` of the result is that signal, ``T @ coeffs[r]``.
+    ``kind`` is one of :data:`FOURIER_MODE_KINDS`. The cost is ``O(m n log n)``
+    instead of the ``2 m n^2`` of a matrix product, because a sum of real
+    Fourier modes is what an inverse real DFT evaluates; it agrees with the
+    explicit ``T`` to ``eps log n`` relative to the row norms.
+    """
+    m, n = coeffs.shape
+    lam = _fourier_eigenvalues(n, order) if kind == "fourier" else _periodic_eigenvalues(n, order)
+    perm = np.argsort(lam, kind="stable")  # the same order as _sorted
+    if np.array_equal(perm, np.arange(n)):
+        natural = coeffs  # the common case (even orders): no gather of columns needed
     else:
-        lam = 16.0 * np.sin(np.pi * freqs / n) ** 4
-    return _sorted(lam, t)
+        natural = np.empty_like(coeffs)
+        natural[:, perm] = coeffs
+    # irfft: x_j = (X_0 + 2 Re sum_k X_k e^{2 pi i k j / n} + X_{n/2} (-1)^j) / n, and
+    # Re((a - i b) e^{i t}) = a cos t + b sin t: X_k = sqrt(n / 2) (a_k - i b_k) gives
+    # the orthonormal modes sqrt(2 / n) cos, sqrt(2 / n) sin; X_0 = sqrt(n) c_0.
+    half = (n - 1) // 2
+    spectrum = np.zeros((m, n // 2 + 1), dtype=np.complex128)
+    interleaved = spectrum.view(np.float64)  # re, im of each frequency side by side
+    interleaved[:, 0] = np.sqrt(n) * natural[:, 0]
+    interleaved[:, 2 : 2 * half + 2] = natural[:, 1 : 2 * half + 1]
+    interleaved[:, 2 : 2 * half + 2] *= np.sqrt(n / 2.0)
+    interleaved[:, 3 : 2 * half + 2 : 2] *= -1.0
+    if n % 2 == 0:
+        interleaved[:, 2 * (n // 2)] = np.sqrt(n) * natural[:, -1]
+    return np.fft.irfft(spectrum, n=n, axis=-1)
 
 
 def _dirichlet_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -319,6 +376,14 @@ def _neumann_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     t[:, 0] = 1.0 / np.sqrt(n)
     lam = 4.0 * np.sin(np.pi * k / (2.0 * n)) ** 2
     return lam**order, t
+
+
+_BASES: dict[str, Callable[[int, int], tuple[np.ndarray, np.ndarray]]] = {
+    "fourier": _fourier_basis,
+    "periodic": _periodic_basis,
+    "dirichlet": _dirichlet_basis,
+    "neumann": _neumann_basis,
+}
 
 
 def basis(kind: str, n: int, order: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -353,13 +418,25 @@ def basis(kind: str, n: int, order: int = 2) -> tuple[np.ndarray, np.ndarray]:
         As in :func:`operator`.
     """
     kind, n, order = _check(kind, n, order)
-    if kind == "fourier":
-        return _fourier_basis(n, order)
-    if kind == "periodic":
-        return _periodic_basis(n, order)
-    if kind == "dirichlet":
-        return _dirichlet_basis(n, order)
-    return _neumann_basis(n, order)
+    return _BASES[kind](n, order)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_basis_checked(kind: str, n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    lam, t = _BASES[kind](n, order)
+    lam.flags.writeable = False  # shared between calls: nobody may change them
+    t.flags.writeable = False
+    return lam, t
+
+
+def _cached_basis(kind: Any, n: Any, order: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`basis` as read-only arrays, kept for the last two ``(kind, n, order)``.
+
+    :func:`descramble.descramble` asks for the same basis on every call; building
+    it costs ``O(n^2)`` gathers (about as long as a tenth of a matrix product).
+    Arguments are validated first so that errors match :func:`basis`.
+    """
+    return _cached_basis_checked(*_check(kind, n, order))
 
 
 # ----------------------------------------------------------------------------- user operators

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -275,14 +275,51 @@ def _to_rows(t: Any, axis: str, conv: str) -> np.ndarray:
     return rows.cpu().numpy()
 
 
+_BUFFER_ROWS = 8192
+_BUFFER_BYTES = 32 << 20
+
+
 @dataclass
 class _Tap:
+    """One captured layer: its statistics and a bounded buffer of pending rows.
+
+    Small batches are copied into the buffer and handed to ``Moments.update`` in
+    panels of up to ``_BUFFER_ROWS`` rows (and ``_BUFFER_BYTES``): the blocked
+    update runs much faster on large panels, and hands the CPU back to torch far
+    less often. Memory stays O(n^2 + buffer).
+    """
+
     name: str
     axis: str
     post: Callable[[Any], Any] | None = None  # the activation applied for where="post"
     moments: Any = None
     calls: int = 0
-    handles: list = field(default_factory=list)
+    buffer: Any = None
+    filled: int = 0
+
+    def add(self, rows: np.ndarray, moments_cls: Any) -> None:
+        if self.moments is None:
+            self.moments = moments_cls(rows.shape[1])
+            cap = max(1, min(_BUFFER_ROWS, _BUFFER_BYTES // max(1, rows.itemsize * rows.shape[1])))
+            self.buffer = np.empty((cap, rows.shape[1]), rows.dtype)
+        if rows.shape[1] != self.buffer.shape[1] or rows.dtype != self.buffer.dtype:
+            self.flush()
+            self.moments.update(rows)  # the Moments reports a width mismatch clearly
+            return
+        cap = self.buffer.shape[0]
+        if rows.shape[0] >= cap:
+            self.flush()
+            self.moments.update(rows)
+            return
+        if self.filled + rows.shape[0] > cap:
+            self.flush()
+        self.buffer[self.filled : self.filled + rows.shape[0]] = rows
+        self.filled += rows.shape[0]
+
+    def flush(self) -> None:
+        if self.filled:
+            self.moments.update(self.buffer[: self.filled])
+            self.filled = 0
 
 
 def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | None, str]:
@@ -291,17 +328,27 @@ def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | No
     Returns ``(None, ...)`` when ``layer`` is itself an elementwise activation (its own
     output is the post-activation). Otherwise the unique consumer of the layer's
     output, skipping identity/dropout modules, must be an elementwise activation
-    module or function; it is found in the torch.fx graph, or, when the model cannot
-    be traced, as the next module of an ``nn.Sequential``.
+    module or function. Inside an ``nn.Sequential`` that is the next module (the
+    container feeds each output to the next child only, so no tracing is needed);
+    the last child of a Sequential, and layers of other models, are looked up in
+    the torch.fx graph.
     """
     torch = _torch()
     nn = torch.nn
     if isinstance(module, _elementwise_modules(nn)):
         return None, "self"
-    try:
-        gm = torch.fx.symbolic_trace(model)
-    except Exception:
-        return _post_from_sequential(model, layer), "sequential"
+    nxt = _next_in_sequential(model, layer)
+    if nxt is not None:
+        name, mod = nxt
+        if isinstance(mod, _elementwise_modules(nn)):
+            return _fresh_call(mod), "sequential"
+        raise ValueError(
+            f"where='post': the output of {layer!r} goes into module {name!r} "
+            f"({type(mod).__name__}), not an elementwise activation; capture that module "
+            "with where='post' instead, or use where='pre'"
+        )
+    why = "pass the activation module's name with where='post' instead"
+    gm = _trace(model, f"cannot find the activation after {layer!r}; {why}")
     node = _layer_node(gm, layer)
     skip = _identity_modules(nn)
     funcs = _elementwise_functions(torch)
@@ -350,26 +397,20 @@ def _fresh_call(mod: Any) -> Callable[[Any], Any]:
     return lambda x: mod(x)
 
 
-def _post_from_sequential(model: Any, layer: str) -> Callable[[Any], Any]:
+def _next_in_sequential(model: Any, layer: str) -> tuple[str, Any] | None:
+    """The module after ``layer`` in its ``nn.Sequential``, skipping identity/dropout."""
     torch = _torch()
     nn = torch.nn
     parent_name, _, child = layer.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
-    if isinstance(parent, nn.Sequential):
-        names = [k for k, _ in parent.named_children()]
-        i = names.index(child)
-        for nxt in names[i + 1 :]:
-            mod = parent.get_submodule(nxt)
-            if isinstance(mod, _identity_modules(nn)):
-                continue
-            if isinstance(mod, _elementwise_modules(nn)):
-                return _fresh_call(mod)
-            break
-    raise ValueError(
-        f"where='post': cannot find the activation after {layer!r} (torch.fx cannot trace the "
-        "model and the next module of its nn.Sequential is not an elementwise activation); "
-        "pass the activation module's name with where='post' instead"
-    )
+    if not isinstance(parent, nn.Sequential):
+        return None
+    names = [k for k, _ in parent.named_children()]
+    for nxt in names[names.index(child) + 1 :]:
+        mod = parent.get_submodule(nxt)
+        if not isinstance(mod, _identity_modules(nn)):
+            return (f"{parent_name}.{nxt}" if parent_name else nxt), mod
+    return None
 
 
 def _input_of(batch: Any, input_key: Any) -> tuple[tuple, dict]:
@@ -506,10 +547,8 @@ def capture(
             # The activation runs on a copy: an in-place one (ReLU(inplace=True),
             # F.relu(x, True)) must not write into the tensor the model still uses.
             out = tap.post(output.detach().clone()) if tap.post is not None else output
-            rows = _to_rows(out, tap.axis, conv)
-            if tap.moments is None:
-                tap.moments = Moments(rows.shape[1])
-            tap.moments.update(rows)
+            # Copied into the tap's buffer (or consumed) before the next module runs.
+            tap.add(_to_rows(out, tap.axis, conv), Moments)
 
         return hook
 
@@ -534,6 +573,8 @@ def capture(
     finally:
         for h in handles:
             h.remove()
+    for tap in taps:
+        tap.flush()
     missing = [t.name for t in taps if t.moments is None]
     if missing:
         raise ValueError(

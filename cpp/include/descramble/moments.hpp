@@ -48,6 +48,9 @@ class Moments {
 
  private:
   void flush_locked();
+  // Copies the whole state of `other` (its scratch excepted); the caller holds
+  // the lock of `other` (and of this object when it is shared already).
+  void copy_state_locked(const Moments& other);
   RowMatrixXd scatter_locked();
   template <class T>
   void accumulate_locked(const T* data, Index rows, Index rs, Index cs);
