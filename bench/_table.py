@@ -9,6 +9,30 @@ START = "<!-- bench-table:start -->"
 END = "<!-- bench-table:end -->"
 
 
+def _numpy_kernels(machine: dict) -> str:
+    """Which OpenBLAS kernels numpy ran: PERF.md's ratios depend on it."""
+    arch = next(
+        (b.get("architecture") for b in machine.get("blas", []) if b.get("architecture")), None
+    )
+    forced = machine.get("OPENBLAS_CORETYPE")
+    if forced:
+        return f"{arch or forced} (OPENBLAS_CORETYPE={forced})"
+    return arch or "-"
+
+
+def _notes(params: dict) -> str:
+    """Secondary measurements a case carries: other peers, GFLOP/s, accuracy."""
+    notes = []
+    for key, value in params.items():
+        if key.startswith("speedup_vs_") and isinstance(value, float):
+            notes.append(f"{value:.2f}x vs {key[len('speedup_vs_') :]}")
+    if "ours_gflops" in params:
+        notes.append(f"{params['ours_gflops']:.0f} GFLOP/s")
+    if "residual" in params and "residual_peer" in params:
+        notes.append(f"residual {params['residual'] / params['residual_peer']:.1f}x LAPACK's")
+    return ", ".join(notes)
+
+
 def render(results_dir: Path) -> str:
     rows = []
     machine = None
@@ -17,15 +41,16 @@ def render(results_dir: Path) -> str:
         if data.get("quick"):
             continue
         machine = machine or data["machine"]
-        env = "AVX-512 numpy" if path.stem.endswith("-unset") else "default env"
+        env = _numpy_kernels(data["machine"])
         for c in data["cases"]:
             rows.append(
                 f"| {data['area']} | {c['case']} | {c['peer']} | {env} | "
-                f"{c['ours_s'] * 1e3:.3g} | {c['peer_s'] * 1e3:.3g} | **{c['speedup']:.2f}x** |"
+                f"{c['ours_s'] * 1e3:.3g} | {c['peer_s'] * 1e3:.3g} | **{c['speedup']:.2f}x** | "
+                f"{_notes(c['params'])} |"
             )
     head = [
-        "| area | case | peer | numpy kernels | ours (ms) | peer (ms) | speedup |",
-        "|---|---|---|---|---|---|---|",
+        "| area | case | peer | numpy kernels | ours (ms) | peer (ms) | speedup | notes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     where = ""
     if machine:
