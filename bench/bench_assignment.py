@@ -41,6 +41,45 @@ def _cost_family(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
     raise ValueError(family)
 
 
+_LAPX_SOLVERS = ("lapjv", "lapjvx", "lapjvs", "lapjvc")
+
+
+def _load_lapx_from(path: str) -> Any:
+    """lapx's solvers from a second copy at ``path`` (a directory holding its ``lap`` package).
+
+    lapx resolves its solvers lazily by absolute module name (``lap._lapjvs_wp``),
+    which clashes with lap's own ``lap`` modules. So lapx is loaded under the
+    name ``lap`` with lap's modules set aside, its solvers are resolved at once,
+    and lap's modules are put back.
+    """
+    import types
+
+    def ours(name: str) -> bool:
+        return name == "lap" or name.startswith("lap.")
+
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if ours(k)}
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "lap", os.path.join(path, "__init__.py"), submodule_search_locations=[path]
+        )
+        if spec is None or spec.loader is None:
+            return None
+        lapx = importlib.util.module_from_spec(spec)
+        sys.modules["lap"] = lapx
+        spec.loader.exec_module(lapx)
+        found = {}
+        for name in _LAPX_SOLVERS:
+            try:
+                found[name] = getattr(lapx, name)
+            except (AttributeError, ImportError):
+                continue
+        return types.SimpleNamespace(**found)
+    finally:
+        for k in [k for k in sys.modules if ours(k)]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+
+
 def _load_peers() -> dict[str, Any]:
     """{"lap": lap's module, "lapx": lapx's module}; either may be absent."""
     peers: dict[str, Any] = {}
@@ -52,13 +91,8 @@ def _load_peers() -> dict[str, Any]:
         peers["lapx" if hasattr(mod, "lapjvx") else "lap"] = mod
     path = os.environ.get("DESCRAMBLE_BENCH_LAPX")
     if path and "lapx" not in peers:
-        spec = importlib.util.spec_from_file_location(
-            "_bench_lapx", os.path.join(path, "__init__.py"), submodule_search_locations=[path]
-        )
-        if spec is not None and spec.loader is not None:
-            lapx = importlib.util.module_from_spec(spec)
-            sys.modules["_bench_lapx"] = lapx
-            spec.loader.exec_module(lapx)
+        lapx = _load_lapx_from(path)
+        if lapx is not None:
             peers["lapx"] = lapx
     return peers
 

@@ -158,16 +158,17 @@ def _initial_position(P0: Any, m: int, rng: Any) -> np.ndarray:
 def _faq(
     A: np.ndarray,
     B: np.ndarray,
-    maximize: bool = False,
-    partial_match: Any = None,
-    rng: Any = None,
+    sign: float,
+    seeds: np.ndarray,
+    rng: Any,
+    *,
     P0: Any = "barycenter",
     shuffle_input: bool = False,
     maxiter: int = 30,
     tol: float = 0.03,
 ) -> QAPResult:
     n = A.shape[0]
-    seeds = _pairs(partial_match, "partial_match", n)
+    maximize = sign < 0
     if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral | np.integer):
         raise TypeError(f"'maxiter' must be an integer, got {type(maxiter).__name__}")
     maxiter = int(maxiter)
@@ -177,7 +178,6 @@ def _faq(
         raise ValueError("'maxiter' must be a positive integer")
     if not tol > 0:
         raise ValueError("'tol' must be a positive float")
-    rng = _rng(rng)
     m_seed = len(seeds)
     m = n - m_seed
     P = _initial_position(P0, m, rng) if m > 0 else np.zeros((0, 0))
@@ -207,7 +207,6 @@ def _faq(
         K = (A21 @ B21.T + A12.T @ B12) if s else None
     symmetric = _is_symmetric(A22) and _is_symmetric(B22)
     B22T = B22 if symmetric else np.ascontiguousarray(B22.T)
-    sign = -1.0 if maximize else 1.0
 
     # X = A22 P B22^T and Y = A22^T P B22: the gradient is K + X + Y and the
     # quadratic part of f is <X, P> = <Y, P>. At the barycenter they are rank one.
@@ -303,17 +302,16 @@ def _initial_permutation(
 def _two_opt(
     A: np.ndarray,
     B: np.ndarray,
-    maximize: bool = False,
-    rng: Any = None,
-    partial_match: Any = None,
+    sign: float,
+    seeds: np.ndarray,
+    rng: Any,
+    *,
     partial_guess: Any = None,
     P0: Any = None,
     maxiter: Any = None,
 ) -> QAPResult:
     n = A.shape[0]
-    seeds = _pairs(partial_match, "partial_match", n)
     guess = _pairs(partial_guess, "partial_guess", n)
-    rng = _rng(rng)
     if maxiter is not None and (
         isinstance(maxiter, bool)
         or not isinstance(maxiter, numbers.Integral | np.integer)
@@ -327,7 +325,6 @@ def _two_opt(
     free[seeds[:, 0]] = False
     # Only pairs r < s of free rows may exchange.
     allowed = np.triu(np.outer(free, free), 1)
-    sign = -1.0 if maximize else 1.0
     symmetric = np.array_equal(A, A.T) and np.array_equal(B, B.T)
     a = np.diag(A).copy()
     AT = np.ascontiguousarray(A.T)
@@ -487,4 +484,8 @@ def quadratic_assignment(A: Any, B: Any, method: str = "faq", options: Any = Non
     unknown = set(opts) - allowed
     if unknown:
         raise TypeError(f"Unknown options for method {method_l!r}: {sorted(unknown)}")
-    return func(A_, B_, **opts)
+    # Options both methods share are parsed here: -1 flips minimising to maximising.
+    sign = -1.0 if opts.pop("maximize", False) else 1.0
+    seeds = _pairs(opts.pop("partial_match", None), "partial_match", A_.shape[0])
+    rng = _rng(opts.pop("rng", None))
+    return func(A_, B_, sign, seeds, rng, **opts)
