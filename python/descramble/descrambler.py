@@ -105,7 +105,8 @@ class Descrambling:
         inside a block gives another optimum: the data does not determine it.
         (Each column's sign is never determined; see ``U``.)
     lam : (k,) ndarray
-        Eigenvalues of ``L``, ascending.
+        Eigenvalues of ``L``, ascending. For a built-in kind ``lam`` and ``T``
+        are read-only arrays shared by calls with the same ``(kind, k, order)``.
     mu : (k,) ndarray
         Leading eigenvalues of ``G``, descending.
     T : (k, k) ndarray
