@@ -118,6 +118,22 @@ def test_eigh_matches_lapack(family, n):
     _assert_like_lapack(a, w, v, w_ref, v_ref)
 
 
+@pytest.mark.parametrize("family", ["random", "ties", "gram"])
+def test_multithreaded_path_matches_lapack(family):
+    # n = 700 is above the size where the solver starts using both cores
+    # (kParallelMin in cpp/src/eigh.cpp): full, values-only and leading-k paths.
+    n = 700
+    rng = np.random.default_rng(7)
+    a = _family(family, n, rng)
+    w_ref, v_ref = np.linalg.eigh(a)
+    w, v = ds.eigh(a)
+    _assert_like_lapack(a, w, v, w_ref, v_ref)
+    scale = np.abs(w_ref).max()
+    np.testing.assert_allclose(ds.eigh(a, eigvals_only=True), w_ref, atol=50 * n * EPS * scale)
+    wk, vk = ds.eigh(a, k=20)
+    _assert_like_lapack(a, wk, vk, w_ref, v_ref[:, -20:])
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("n", [3, 49, 300], ids=lambda n: f"n{n}")
 def test_eigvals_only_matches_lapack(family, n):
