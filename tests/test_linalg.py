@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _helpers
 import descramble as ds
 
 
@@ -45,15 +46,7 @@ def _orthogonal(rng, n):
 
 def _fourier_smoothness(n):
     """L = D^T D for the second-order Fourier differentiation matrix D (PAPER.md, section 3)."""
-    h = 2 * np.pi / n
-    k = np.arange(1, n)
-    col = np.empty(n)
-    if n % 2 == 0:
-        col[0] = -(np.pi**2) / (3 * h**2) - 1 / 6
-        col[1:] = -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2
-    else:
-        col[0] = -(np.pi**2) / (3 * h**2) + 1 / 12
-        col[1:] = -0.5 * (-1.0) ** k / (np.sin(k * h / 2) * np.tan(k * h / 2))
+    col = _helpers.fourdif2_column(n)
     i = np.arange(n)
     d = col[np.abs(i[:, None] - i[None, :])]
     return d.T @ d

@@ -89,20 +89,6 @@ def test_fourier_odd_order_puts_nyquist_in_null_space():
     np.testing.assert_allclose(T[:, 1], (-1.0) ** np.arange(8) / np.sqrt(8), atol=1e-15)
 
 
-def _fourdif2_column(n):
-    """First column of fourdif's second-derivative matrix, PAPER.md section 3."""
-    h = 2 * np.pi / n
-    k = np.arange(1, n)
-    col = np.empty(n)
-    if n % 2 == 0:
-        col[0] = -(np.pi**2) / (3 * h**2) - 1 / 6
-        col[1:] = -0.5 * (-1.0) ** k / np.sin(k * h / 2) ** 2
-    else:
-        col[0] = -(np.pi**2) / (3 * h**2) + 1 / 12
-        col[1:] = -0.5 * (-1.0) ** k / (np.sin(k * h / 2) * np.tan(k * h / 2))
-    return col
-
-
 def _fourdif1_column(n):
     """First column of fourdif's first-derivative matrix (Weideman-Reddy)."""
     h = 2 * np.pi / n
@@ -123,7 +109,7 @@ def _toeplitz(col, row):
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5, 16, 17, 64, 65])
 def test_fourier_order2_matches_fourdif_formula(n):
-    col = _fourdif2_column(n)
+    col = _helpers.fourdif2_column(n)
     ref = _toeplitz(col, col)
     d = sm.operator("fourier", n, 2)
     np.testing.assert_allclose(d, ref, rtol=0, atol=1e-12 * np.abs(ref).max())

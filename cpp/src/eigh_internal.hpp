@@ -14,7 +14,20 @@
 
 #include "descramble/types.hpp"
 
+#ifdef DESCRAMBLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 namespace descramble::detail {
+
+// Threads the calling thread's OpenMP setting allows (1 without OpenMP).
+inline int thread_count() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
 
 using ColMatrixXd = Eigen::MatrixXd;
 

@@ -35,13 +35,6 @@ namespace {
 constexpr Index kLeaf = 32;             // sub-problems solved by implicit QR
 constexpr Index kParallelHalves = 512;  // solve the two top halves concurrently from here
 
-int thread_count() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
 constexpr Index kRowBlock = 256;  // rows per task of the Gu-Eisenstat products

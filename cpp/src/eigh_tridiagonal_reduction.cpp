@@ -33,14 +33,6 @@ constexpr Index kBackBlockLarge = 128;
 constexpr Index kBackBlockSwitch = 1536;
 constexpr Index kParallelSymv = 256;
 
-int thread_count() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 // y[0:m] += L[:, c0:c1] contribution of the symmetric matrix whose lower
 // triangle is the m x m block at `a` (leading dimension lda). Four columns per
 // sweep: each of them is read once and y is streamed a quarter as often.
