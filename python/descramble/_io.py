@@ -162,11 +162,15 @@ def _read_npy_header(fp: IO[bytes], label: str) -> tuple[tuple[int, ...], bool, 
     return tuple(int(s) for s in shape), bool(fortran), np.dtype(dtype)
 
 
-def _check_activation_array(label: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+def _check_activation_shape(label: str, shape: tuple[int, ...]) -> None:
     if len(shape) != 2:
         raise InputError(
             f"{label}: expected a 2-D array of activations (samples, neurons), got shape {shape}"
         )
+
+
+def _check_activation_array(label: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    _check_activation_shape(label, shape)
     if dtype.kind != "f" or dtype.itemsize not in (2, 4, 8):
         raise InputError(
             f"{label}: expected float16/float32/float64 activations, got dtype {dtype}"
@@ -269,11 +273,7 @@ def _safetensors_shards(path: Path, key: str | None) -> list[Shard]:
         if tag not in _SAFETENSORS_FLOATS:
             raise InputError(f"{label}: expected F16/BF16/F32/F64 activations, got dtype {tag}")
         dtype = _SAFETENSORS_FLOATS[tag]
-        if len(shape) != 2:
-            raise InputError(
-                f"{label}: expected a 2-D array of activations (samples, neurons), "
-                f"got shape {shape}"
-            )
+        _check_activation_shape(label, shape)
         offset = start + int(info["data_offsets"][0])
         shards.append(
             Shard(
