@@ -59,6 +59,37 @@ def _accurate(value_error: float, n: int, ours: tuple, peer: tuple) -> bool:
     )
 
 
+def _vector_record(
+    case: str,
+    peer: str,
+    t_ours: float,
+    t_peer: float,
+    a: np.ndarray,
+    ours: tuple[np.ndarray, np.ndarray],
+    reference: tuple[np.ndarray, np.ndarray],
+    **params: Any,
+) -> dict:
+    """A case with eigenvectors: values, residual and orthogonality of both solvers."""
+    n = a.shape[0]
+    q, q_ref = _quality(a, *ours), _quality(a, *reference)
+    err = _value_error(ours[0], reference[0])
+    return record(
+        AREA,
+        case,
+        ours_s=t_ours,
+        peer=peer,
+        peer_s=t_peer,
+        agree=bool(_accurate(err, n, q, q_ref)),
+        error=err,
+        n=n,
+        **params,
+        residual=q[0],
+        residual_peer=q_ref[0],
+        orthogonality=q[1],
+        orthogonality_peer=q_ref[1],
+    )
+
+
 def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     n = a.shape[0]
     out = []
@@ -66,22 +97,9 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     t_ours, t_peer = _paired_best(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat)
     w, v = ds.eigh(a)
     w_ref, v_ref = np.linalg.eigh(a)
-    q, q_ref = _quality(a, w, v), _quality(a, w_ref, v_ref)
-    err = _value_error(w, w_ref)
     out.append(
-        record(
-            AREA,
-            f"eigh n={n}",
-            ours_s=t_ours,
-            peer="numpy.linalg.eigh",
-            peer_s=t_peer,
-            agree=bool(_accurate(err, n, q, q_ref)),
-            error=err,
-            n=n,
-            residual=q[0],
-            residual_peer=q_ref[0],
-            orthogonality=q[1],
-            orthogonality_peer=q_ref[1],
+        _vector_record(
+            f"eigh n={n}", "numpy.linalg.eigh", t_ours, t_peer, a, (w, v), (w_ref, v_ref)
         )
     )
 
@@ -104,25 +122,16 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
 
     k = min(K_LEADING, n)
     t_ours, t_peer = _paired_best(lambda: ds.eigh(a, k=k), lambda: np.linalg.eigh(a), repeat)
-    wk, vk = ds.eigh(a, k=k)
-    q = _quality(a, wk, vk)
-    q_ref = _quality(a, w_ref[-k:], v_ref[:, -k:])
-    err = _value_error(wk, w_ref[-k:])
     out.append(
-        record(
-            AREA,
+        _vector_record(
             f"eigh k={k} n={n}",
-            ours_s=t_ours,
-            peer="numpy.linalg.eigh (all)",
-            peer_s=t_peer,
-            agree=bool(_accurate(err, n, q, q_ref)),
-            error=err,
-            n=n,
+            "numpy.linalg.eigh (all)",
+            t_ours,
+            t_peer,
+            a,
+            ds.eigh(a, k=k),
+            (w_ref[-k:], v_ref[:, -k:]),
             k=k,
-            residual=q[0],
-            residual_peer=q_ref[0],
-            orthogonality=q[1],
-            orthogonality_peer=q_ref[1],
         )
     )
     return out
