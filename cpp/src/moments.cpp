@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "packed_syrk.hpp"
+#include "syrk_memory.hpp"
 
 #ifdef DESCRAMBLE_HAVE_OPENMP
 #include <omp.h>
@@ -214,7 +216,7 @@ inline void pack_extra(const VectorXd& extra, Index at, Index g0, Index g1, doub
 inline void reserve_panels(std::vector<std::vector<double>>& buffers, int threads, Index size) {
   if (buffers.size() < static_cast<size_t>(threads)) buffers.resize(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
-    if (buffers[t].size() < static_cast<size_t>(size)) buffers[t].resize(static_cast<size_t>(size));
+    if (buffers[t].size() < static_cast<size_t>(size)) buffers[t] = huge_page_buffer(size);
   }
 }
 
@@ -222,11 +224,54 @@ inline void reserve_panels(std::vector<std::vector<double>>& buffers, int thread
 // costs more than it saves, and far more on a loaded machine.
 constexpr double kParallelFlops = 1.0e8;
 
+// Samples in panel `p` of a batch: its rows, plus the Chan term after the
+// first panel's rows.
+inline Index panel_samples(Index rows, Index p, bool has_extra) {
+  return std::min(kPanelRows, rows - p * kPanelRows) + (has_extra && p == 0 ? 1 : 0);
+}
+
+// Centres panel `p` of the batch into `panel` for the variable groups [g0, g1).
+template <class T>
+void pack_panel(const StridedBlock<T>& x, Index p, Index g0, Index g1, const VectorXd& shift,
+                const VectorXd& mean, const VectorXd& extra, double* panel, Index ldk) {
+  const Index r0 = p * kPanelRows;
+  const Index kr = std::min(kPanelRows, x.rows - r0);
+  pack_centred(x, r0, kr, g0, g1, shift, mean, panel, ldk);
+  if (extra.size() > 0 && p == 0) pack_extra(extra, kr, g0, g1, panel, ldk);
+}
+
+// One unit of a panel step of the wide update: centre a chunk of variable
+// groups of the next panel, or update a tile from the current one.
+struct PanelWork {
+  bool centre;
+  Index index;  // the chunk of groups, or the tile
+};
+
+// Tiles in the order packed_lower_tiles gives (costly ones first), with the
+// centring chunks spread over the first half: the memory-bound centring of
+// one thread then overlaps the arithmetic of the other, and the step ends on
+// small tiles that balance the threads.
+inline std::vector<PanelWork> panel_work_order(Index tiles, Index chunks) {
+  std::vector<PanelWork> order;
+  const Index stride = std::max<Index>(1, tiles / (2 * chunks));
+  Index chunk = 0;
+  for (Index t = 0; t < tiles; ++t) {
+    if (t % stride == 0 && chunk < chunks) order.push_back({true, chunk++});
+    order.push_back({false, t});
+  }
+  for (; chunk < chunks; ++chunk) order.push_back({true, chunk});
+  return order;
+}
+
 // m2 (lower) += sum over rows of c c^T with c = (x - shift) - mean, plus
 // extra extra^T when `extra` is non-empty: the blocked symmetric rank-k
-// update. Wide states: each thread owns a fixed share of the tiles of the
-// lower triangle. Narrow states: threads take row ranges into private
-// accumulators, summed at the end. Neither waits on the other before the end.
+// update. Wide states: a shared, double-buffered panel. Step p updates the
+// tiles of the lower triangle from panel p - 1 and centres panel p into the
+// other buffer, all threads taking work units as they come free (one barrier
+// per step): the O(N n) centring is done once, not once per thread, and a
+// thread slowed by other processes holds up at most one unit per step.
+// Narrow states: threads take row ranges into private accumulators, summed at
+// the end.
 template <class T>
 void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const VectorXd& mean,
                          const VectorXd& extra, RowMatrixXd& m2,
@@ -239,22 +284,29 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   const double flops = static_cast<double>(x.rows) * n * n;
   const int threads = flops < kParallelFlops ? 1 : max_threads();
   if (n >= kRowSplitBelow || threads == 1) {
-    const int nt = static_cast<int>(std::min<Index>(threads, tiles.size()));
-    const std::vector<std::vector<PackedTile>> owned = split_tiles(tiles, nt);
-    // Every thread centres the whole panel into its own buffer: O(N n) work
-    // repeated against O(N n^2) saved in synchronisation.
-    reserve_panels(buffers, nt, groups * ldk * kLanes);
+    const Index chunks = (groups + kTileGroups - 1) / kTileGroups;
+    const std::vector<PanelWork> order = panel_work_order(static_cast<Index>(tiles.size()), chunks);
+    const Index units = static_cast<Index>(order.size());
+    const Index panels = (x.rows + kPanelRows - 1) / kPanelRows;
+    const int nt = static_cast<int>(std::min<Index>(threads, units));
+    reserve_panels(buffers, 2, groups * ldk * kLanes);
+    double* const panel[2] = {buffers[0].data(), buffers[1].data()};
 #pragma omp parallel num_threads(nt)
-    for (int t = thread_id(); t < nt; t += team_size()) {
-      double* panel = buffers[t].data();
-      for (Index r0 = 0; r0 < x.rows; r0 += kPanelRows) {
-        const Index kr = std::min(kPanelRows, x.rows - r0);
-        const bool add_extra = has_extra && r0 == 0;
-        pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk);
-        if (add_extra) pack_extra(extra, kr, 0, groups, panel, ldk);
-        const Index k = kr + (add_extra ? 1 : 0);
-        for (const PackedTile& tile : owned[t]) {
-          packed_tile_update(panel, ldk, k, n, m2.data(), n, tile);
+    for (Index p = 0; p <= panels; ++p) {
+      // The implicit barrier at the end of each step: panel p is complete
+      // before any tile reads it, and every tile is done with panel p - 1
+      // before step p + 1 centres panel p + 1 into its buffer.
+#pragma omp for schedule(dynamic, 1)
+      for (Index u = 0; u < units; ++u) {
+        const PanelWork& w = order[u];
+        if (w.centre) {
+          if (p == panels) continue;
+          const Index g0 = w.index * kTileGroups;
+          pack_panel(x, p, g0, std::min(groups, g0 + kTileGroups), shift, mean, extra, panel[p % 2],
+                     ldk);
+        } else if (p > 0) {
+          packed_tile_update(panel[(p - 1) % 2], ldk, panel_samples(x.rows, p - 1, has_extra), n,
+                             m2.data(), n, tiles[w.index]);
         }
       }
     }
@@ -295,7 +347,13 @@ Moments::Moments(Index n) : n_(n) {
   }
   shift_.setZero(n);
   dmean_.setZero(n);
-  m2_.setZero(n, n);
+  m2_.resize(n, n);
+  detail::advise_huge_pages(m2_.data(), static_cast<std::size_t>(m2_.size()) * sizeof(double));
+  // The first touch faults the pages in: two threads fault and clear twice as fast.
+  const int threads =
+      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (Index i = 0; i < n; ++i) m2_.row(i).setZero();
 }
 
 Moments::Moments(std::int64_t count, const Eigen::Ref<const VectorXd>& mean,

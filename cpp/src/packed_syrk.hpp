@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 #include "descramble/types.hpp"
@@ -26,7 +25,7 @@ namespace descramble::detail {
 constexpr Index kLanes = 8;
 constexpr Index kMicroRows = 8;    // rows of C per micro-tile (one group, broadcast)
 constexpr Index kMicroCols = 16;   // columns of C per micro-tile (two groups, vectors)
-constexpr Index kTileGroups = 32;  // a thread's tile: 256 rows ...
+constexpr Index kTileGroups = 32;  // a tile: 256 rows ...
 constexpr Index kTilePairs = 16;   // ... by 256 columns of C
 
 // C[r, 0:16] += sum_k a[k][r] * (b0[k] | b1[k]) for the first `rows` rows;
@@ -120,37 +119,6 @@ inline std::vector<PackedTile> packed_lower_tiles(Index n) {
   }
   off.insert(off.end(), diag.begin(), diag.end());
   return off;
-}
-
-// Micro-tiles a tile computes: its share of the work.
-inline Index packed_tile_cost(const PackedTile& t) {
-  Index cost = 0;
-  for (Index g = t.g0; g < t.g1; ++g) {
-    const Index last_pair = std::min(t.p1, (g * kLanes + kLanes - 1) / kMicroCols + 1);
-    cost += std::max<Index>(0, last_pair - t.p0);
-  }
-  return cost;
-}
-
-// A fixed, balanced split of the tiles over `threads` owners (largest first,
-// each to the least loaded owner). Fixed ownership needs no locks and no
-// barriers: each thread sweeps the whole batch on its own tiles, which keeps
-// both cores busy even when other processes preempt one of them.
-inline std::vector<std::vector<PackedTile>> split_tiles(const std::vector<PackedTile>& tiles,
-                                                        int threads) {
-  std::vector<std::pair<Index, size_t>> order;
-  for (size_t i = 0; i < tiles.size(); ++i) order.push_back({packed_tile_cost(tiles[i]), i});
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<std::vector<PackedTile>> owned(static_cast<size_t>(threads));
-  std::vector<Index> load(static_cast<size_t>(threads), 0);
-  for (const auto& [cost, i] : order) {
-    const size_t who =
-        static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    owned[who].push_back(tiles[i]);
-    load[who] += cost;
-  }
-  return owned;
 }
 
 // C (row-major, leading dimension ldc) += panel^T panel over the tile; only
