@@ -82,6 +82,18 @@ def test_wide_state_tiled_update(n, dtype):
     assert_matches(m, x)
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "column-strided"])
+def test_wide_state_partial_group_many_panels(layout):
+    # n = 515: a last variable group of 3 lanes, split over centring chunks;
+    # 1200 rows: three panels of the wide update, then a merged second batch.
+    rng = np.random.default_rng(515)
+    x = rng.standard_normal((1500, 515)) * rng.uniform(0.5, 2.0, 515) - 40.0
+    m = ds.Moments(515)
+    for piece in stream(x, [1200]):
+        m.update(LAYOUTS[layout](piece))
+    assert_matches(m, x)
+
+
 def test_narrow_state_row_split_update():
     # Enough work (> 1e8 flops per batch) for the threads to split the rows.
     rng = np.random.default_rng(5)
