@@ -299,7 +299,8 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   const double flops = static_cast<double>(x.rows) * n * n;
   const int threads = flops < kParallelFlops ? 1 : max_threads();
   if (n >= kRowSplitBelow || threads == 1) {
-    const Index chunks = (groups + kTileGroups - 1) / kTileGroups;
+    const Index chunk_groups = tile_groups(n);
+    const Index chunks = (groups + chunk_groups - 1) / chunk_groups;
     const std::vector<PanelWork> order = panel_work_order(static_cast<Index>(tiles.size()), chunks);
     const Index units = static_cast<Index>(order.size());
     const Index ldk = kWidePanelRows + 1;
@@ -317,9 +318,9 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
         const PanelWork& w = order[u];
         if (w.centre) {
           if (p == panels) continue;
-          const Index g0 = w.index * kTileGroups;
-          pack_panel(x, p, g0, std::min(groups, g0 + kTileGroups), shift, mean, extra, panel[p % 2],
-                     ldk);
+          const Index g0 = w.index * chunk_groups;
+          pack_panel(x, p, g0, std::min(groups, g0 + chunk_groups), shift, mean, extra,
+                     panel[p % 2], ldk);
         } else if (p > 0) {
           packed_tile_update(panel[(p - 1) % 2], ldk, panel_samples(x.rows, p - 1, has_extra), n,
                              m2.data(), n, tiles[w.index]);

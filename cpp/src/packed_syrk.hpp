@@ -23,10 +23,17 @@
 namespace descramble::detail {
 
 constexpr Index kLanes = 8;
-constexpr Index kMicroRows = 8;    // rows of C per micro-tile (one group, broadcast)
-constexpr Index kMicroCols = 16;   // columns of C per micro-tile (two groups, vectors)
-constexpr Index kTileGroups = 32;  // a tile: 256 rows ...
-constexpr Index kTilePairs = 16;   // ... by 256 columns of C
+constexpr Index kMicroRows = 8;   // rows of C per micro-tile (one group, broadcast)
+constexpr Index kMicroCols = 16;  // columns of C per micro-tile (two groups, vectors)
+
+// Row groups per side of a (square) tile of C, as measured on Zen 4. Wide
+// results: 256 x 256 tiles (128 x 128 ran 2-3% slower at n = 4096). From 512
+// to 2047 variables the threads share each panel's tiles, and a 256-wide grid
+// leaves too few of them (10 at n = 1024) to finish a panel together; 128 x
+// 128 tiles run as fast there and balance to within a small tile. Narrow
+// results, which each thread updates whole, run 20% faster as one 256-wide
+// tile than as three 128-wide ones at n = 256.
+inline Index tile_groups(Index n) { return n >= 512 && n < 2048 ? 16 : 32; }
 
 // C[r, 0:16] += sum_k a[k][r] * (b0[k] | b1[k]) for the first `rows` rows;
 // column lanes outside mask0/mask1 are left untouched.
@@ -108,12 +115,13 @@ struct PackedTile {
 inline std::vector<PackedTile> packed_lower_tiles(Index n) {
   const Index groups = (n + kLanes - 1) / kLanes;
   const Index pairs = (n + kMicroCols - 1) / kMicroCols;
-  const Index blocks = (groups + kTileGroups - 1) / kTileGroups;
+  const Index tg = tile_groups(n), tp = tg * kLanes / kMicroCols;
+  const Index blocks = (groups + tg - 1) / tg;
   std::vector<PackedTile> off, diag;
   for (Index bi = 0; bi < blocks; ++bi) {
-    const Index g0 = bi * kTileGroups, g1 = std::min(groups, g0 + kTileGroups);
+    const Index g0 = bi * tg, g1 = std::min(groups, g0 + tg);
     for (Index bj = 0; bj <= bi; ++bj) {
-      const Index p0 = bj * kTilePairs, p1 = std::min(pairs, p0 + kTilePairs);
+      const Index p0 = bj * tp, p1 = std::min(pairs, p0 + tp);
       (bj < bi ? off : diag).push_back({g0, g1, p0, p1});
     }
   }
