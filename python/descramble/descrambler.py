@@ -40,6 +40,12 @@ GROUPS = ("orthogonal", "special", "permutation")
 #: any gap that changes the descrambler in a visible way.
 TIE_RTOL = 1e-8
 
+#: From this size on ``P = T U^T`` for Fourier-mode bases is synthesised by an
+#: inverse real FFT; below it the FFT's fixed costs (spectrum assembly, the
+#: pocketfft plan) exceed the ``2 n^3`` flops of the product (measured crossover
+#: between n = 80 and n = 128 on a 2-core EPYC).
+_FFT_MIN = 128
+
 
 class Gram:
     """A ready ``n x n`` Gram matrix ``G = S S^T`` (the papers' hidden-data second moment).
@@ -306,9 +312,14 @@ def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
     if values.size < 2:
         return []
     tol = rtol * float(np.max(np.abs(values)))
-    # Split the index range wherever consecutive values differ by more than tol.
-    bounds = [0, *(np.flatnonzero(np.abs(np.diff(values)) > tol) + 1).tolist(), values.size]
-    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a > 1]
+    close = np.abs(np.diff(values)) <= tol  # close[i]: values i and i + 1 are tied
+    if not close.any():
+        return []  # the common case for data spectra: no Python-level work at all
+    # Runs of True in `close` start and end where the padded mask changes value;
+    # a run covering close[a:b] is the tied block of values a .. b.
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], close, [False])).astype(np.int8)))
+    starts, stops = edges[::2].tolist(), edges[1::2].tolist()
+    return [list(range(a, b + 1)) for a, b in zip(starts, stops, strict=True)]
 
 
 def _rounding_scale(lam: np.ndarray, mu: np.ndarray, n: int) -> float:
@@ -357,7 +368,7 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
 
 def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``P = T U^T``; ``source`` as returned by :func:`_smoothness_basis`."""
-    if isinstance(source, tuple) and source[0] in FOURIER_MODE_KINDS:
+    if isinstance(source, tuple) and source[0] in FOURIER_MODE_KINDS and t.shape[0] >= _FFT_MIN:
         # Column b of P is the signal whose coefficients in the Fourier modes are
         # U[b, :]: an inverse real FFT, O(n^2 log n) instead of a matrix product.
         # P is the transpose of the FFT's (neurons x positions) output.
