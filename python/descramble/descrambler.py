@@ -20,6 +20,7 @@ import numpy as np
 
 from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
 from .linalg import eigh
+from .moments import Moments
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
@@ -217,6 +218,10 @@ def _gram_of(data: Any, center: bool) -> np.ndarray:
                 "pass a Moments or the samples, or centre G yourself and pass center=False"
             )
         return data.matrix
+    if isinstance(data, Moments):
+        # The core's state is finite (it rejects |x| > 1e100) and its matrices
+        # are mirrored from one triangle: exactly symmetric, nothing to check.
+        return data.scatter() if center else data.gram()
     if _is_moments(data):
         if center:
             scatter = getattr(data, "scatter", None)
