@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
 from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
-from .linalg import eigh
 from .moments import Moments
 from .smoothness import (
     FOURIER_MODE_KINDS,
@@ -498,7 +498,9 @@ def descramble(
         raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
     lam, t, source = _smoothness_basis(smoothness, order, kk, n)
 
-    mu, u = eigh(g) if kk == n else eigh(g, k=kk)
+    # g is a validated finite symmetric float64 matrix: straight to the core
+    # solver (ds.eigh would check it again); k = n asks for the full solve.
+    mu, u = _core.eigh(g, 0 if kk == n else kk, True)
     mu = np.ascontiguousarray(mu[::-1])
     u = _largest_entry_positive(u[:, ::-1])  # a new array: safe to modify below
 
