@@ -12,6 +12,7 @@ descending), ``P = T U^T`` attains von Neumann's lower bound
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 from typing import Any
@@ -371,6 +372,18 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
     return p, objective, str(method)
 
 
+@functools.lru_cache(maxsize=2)
+def _builtin_det_sign(kind: str, order: int, size: int) -> float:
+    return float(np.linalg.slogdet(_cached_basis(kind, size, order)[1])[0])
+
+
+def _det_sign(source: Any, t: np.ndarray) -> float:
+    """``sign(det T)``; cached for built-in kinds, whose ``T`` is fixed by its key."""
+    if isinstance(source, tuple):
+        return _builtin_det_sign(*source)
+    return float(np.linalg.slogdet(t)[0])
+
+
 def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``P = T U^T``; ``source`` as returned by :func:`_smoothness_basis`."""
     if isinstance(source, tuple) and source[0] in FOURIER_MODE_KINDS and t.shape[0] >= _FFT_MIN:
@@ -505,7 +518,7 @@ def descramble(
     u = _largest_entry_positive(u[:, ::-1])  # a new array: safe to modify below
 
     method = "closed form"
-    if group == "special" and np.linalg.slogdet(t)[0] * np.linalg.slogdet(u)[0] < 0:
+    if group == "special" and _det_sign(source, t) * np.linalg.slogdet(u)[0] < 0:
         u[:, -1] = -u[:, -1]  # det P = det T det U; see the docstring for the choice
 
     lower_bound = float(lam @ mu)
