@@ -215,6 +215,29 @@ def test_ties_reported_for_fourier_pairs():
     assert r.ties["smoothness"] == []
 
 
+def _tied_blocks_reference(values, rtol):
+    """Grow a block while the next value is within the tolerance of the previous one."""
+    tol = rtol * max(abs(v) for v in values)
+    blocks, current = [], [0]
+    for i in range(1, len(values)):
+        if abs(values[i] - values[i - 1]) <= tol:
+            current.append(i)
+        else:
+            blocks.append(current)
+            current = [i]
+    blocks.append(current)
+    return [b for b in blocks if len(b) > 1]
+
+
+@given(
+    values=st.lists(st.sampled_from([0.0, 1.0, 1.0 + 1e-12, 2.0, 3.0, -1.0]), min_size=2),
+)
+@settings(max_examples=200, deadline=None)
+def test_tied_blocks_match_a_sequential_scan(values):
+    values = np.sort(np.array(values))
+    assert dsc._tied_blocks(values, 1e-8) == _tied_blocks_reference(values.tolist(), 1e-8)
+
+
 def test_U_sign_convention_reproducible():
     rng = np.random.default_rng(9)
     X = hidden_data(rng, 12)
@@ -241,10 +264,10 @@ def test_user_operator_and_matrix_match_kind(kind, order):
     np.testing.assert_array_equal(ds.descramble(X, D, order=2).P, ds.descramble(X, D).P)
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 24])
+@pytest.mark.parametrize("n", [1, 2, 7, 24, dsc._FFT_MIN - 1, dsc._FFT_MIN + 1])
 @pytest.mark.parametrize("kind, order", KIND_ORDERS, ids=KO_IDS)
 def test_P_is_T_times_U_transpose(kind, order, n):
-    # Fourier kinds form P by an inverse real FFT: it must be T U^T all the same.
+    # Fourier kinds form P by an inverse real FFT from _FFT_MIN on: T U^T all the same.
     X = hidden_data(np.random.default_rng(n + 1), n)
     for k in (None, max(1, n // 2)):
         r = ds.descramble(X, smoothness=kind, order=order, k=k)

@@ -400,3 +400,16 @@ def test_from_state_errors(case):
     args, exc, match = BAD_STATES[case]
     with pytest.raises(exc, match=match):
         ds.Moments.from_state(*args)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
+def test_gram_and_scatter_are_exactly_symmetric(n):
+    # Both are mirrored from the lower triangle in tiles; the edge tiles included.
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((3 * n + 5, n)) + 2.0
+    m = ds.Moments(n)
+    m.update(x[:7])  # a small batch stays buffered until the matrices are read
+    m.update(x[7:])
+    for got, want in ((m.gram(), x.T @ x), (m.scatter(), (x - x.mean(0)).T @ (x - x.mean(0)))):
+        np.testing.assert_array_equal(got, got.T)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())

@@ -561,24 +561,46 @@ VectorXd Moments::mean() {
   return shift_ + dmean_;
 }
 
-RowMatrixXd Moments::scatter_locked() {
+RowMatrixXd Moments::full_locked(bool add_mean_term) {
   flush_locked();
-  RowMatrixXd full = m2_.triangularView<Eigen::Lower>();
-  full.triangularView<Eigen::StrictlyUpper>() = full.transpose();
+  // gram = scatter + count * mean mean^T: a sum of positive semidefinite terms.
+  const double mean_weight = add_mean_term ? static_cast<double>(count_) : 0.0;
+  const Index n = n_;
+  const VectorXd m = shift_ + dmean_;
+  RowMatrixXd full(n, n);
+  // Mirroring the lower triangle column by column would stride through the
+  // whole matrix for every element written; square tiles keep the rows read
+  // and the columns written in cache. Tile rows grow in length: dynamic chunks.
+  constexpr Index kTile = 64;
+  const Index tiles = (n + kTile - 1) / kTile;
+  const int threads =
+      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (Index bi = 0; bi < tiles; ++bi) {
+    const Index i0 = bi * kTile, i1 = std::min(n, i0 + kTile);
+    for (Index j0 = 0; j0 <= i0; j0 += kTile) {
+      for (Index i = i0; i < i1; ++i) {
+        const Index j1 = std::min(i + 1, j0 + kTile);
+        const double wi = mean_weight * m[i];
+        for (Index j = j0; j < j1; ++j) {
+          const double v = m2_(i, j) + wi * m[j];
+          full(i, j) = v;
+          full(j, i) = v;
+        }
+      }
+    }
+  }
   return full;
 }
 
 RowMatrixXd Moments::scatter() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return scatter_locked();
+  return full_locked(false);
 }
 
 RowMatrixXd Moments::gram() {
   std::lock_guard<std::mutex> lock(mutex_);
-  RowMatrixXd g = scatter_locked();
-  const VectorXd m = shift_ + dmean_;
-  g.noalias() += static_cast<double>(count_) * m * m.transpose();
-  return g;
+  return full_locked(true);
 }
 
 template void Moments::update<float>(const float*, Index, Index, Index, Index);

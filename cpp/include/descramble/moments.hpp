@@ -51,7 +51,8 @@ class Moments {
   // Copies the whole state of `other` (its scratch excepted); the caller holds
   // the lock of `other` (and of this object when it is shared already).
   void copy_state_locked(const Moments& other);
-  RowMatrixXd scatter_locked();
+  // The full symmetric scatter (plus count * mean mean^T when add_mean_term).
+  RowMatrixXd full_locked(bool add_mean_term);
   template <class T>
   void accumulate_locked(const T* data, Index rows, Index rs, Index cs);
   template <class T>
