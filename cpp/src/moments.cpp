@@ -6,6 +6,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "packed_syrk.hpp"
@@ -159,6 +160,27 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
   }
 }
 
+// out[0:8] = (src[0:8] - shift[0:8]) - mean[0:8] for a full group of
+// contiguous values. Explicit vectors: the compiler keeps the plain loop
+// scalar (it cannot rule out aliasing); at n = 4096 the centring then took 3%
+// of the update, 2.4% with vectors. Same operations in the same order, so the
+// same results.
+template <class T>
+inline void centre_group(const T* src, const double* shift, const double* mean, double* out) {
+#if defined(__AVX512F__)
+  __m512d v;
+  if constexpr (std::is_same_v<T, float>) {
+    v = _mm512_cvtps_pd(_mm256_loadu_ps(src));
+  } else {
+    v = _mm512_loadu_pd(src);
+  }
+  v = _mm512_sub_pd(_mm512_sub_pd(v, _mm512_loadu_pd(shift)), _mm512_loadu_pd(mean));
+  _mm512_storeu_pd(out, v);
+#else
+  for (Index l = 0; l < kLanes; ++l) out[l] = (static_cast<double>(src[l]) - shift[l]) - mean[l];
+#endif
+}
+
 // Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, into the
 // packed panel (packed_syrk.hpp) for the variable groups [g0, g1); lanes past
 // n are zero.
@@ -175,9 +197,7 @@ void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index 
         double* out = panel + (g * ldk + i) * kLanes;
         const Index j0 = g * kLanes;
         if (j0 + kLanes <= n && x.cs == 1) {
-          for (Index l = 0; l < kLanes; ++l) {
-            out[l] = (static_cast<double>(row[j0 + l]) - k[j0 + l]) - m[j0 + l];
-          }
+          centre_group(row + j0, k + j0, m + j0, out);
         } else {
           for (Index l = 0; l < kLanes; ++l) {
             const Index j = j0 + l;
