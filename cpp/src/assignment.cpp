@@ -22,6 +22,20 @@ namespace detail {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Row passes keep the minimum of every block of kBlock columns, so that a
+// search for the entries at the minimum reads one block, not the whole row.
+// 128 doubles: long enough for the vectorised loop, short enough to search.
+constexpr Index kBlock = 128;
+
+// Immediate re-processings per row allowed in one augmenting row reduction.
+// Measured: the later ones mostly trade tiny gaps back and forth, and
+// shortest paths finish the last free rows for less.
+constexpr double kBudgetPerRow = 1.0;
+
+// min(a, b) by value. Inside `omp simd reduction(min : ...)` loops GCC turns
+// std::min (which returns a reference) into gathers and stack traffic, about
+// 8x slower than this plain select.
+inline double lesser(double a, double b) { return b < a ? b : a; }
 const char* const kInvalid = "matrix contains invalid numeric entries";
 const char* const kInfeasible = "cost matrix is infeasible";
 
@@ -45,28 +59,44 @@ class Solver {
         fb_(nc, 0.0),
         pred_(nc, -1),
         row4col_(nc, -1),
-        col4row_(nr, -1) {}
+        col4row_(nr, -1),
+        bmin_((nc + kBlock - 1) / kBlock, kInf) {}
 
   void solve(std::int64_t* col_out) {
     std::vector<Index> free_rows;
-    // JV's heuristics need a square, finite matrix: on a rectangular one the
-    // duals of the columns left unassigned must all stay equal (Crouse), and
-    // a forbidden entry breaks the column minima. On a square matrix the
-    // column minima are found in the same pass as the validation (the passes
-    // over the matrix are what costs on easy problems); if a forbidden entry
-    // turns up, that work is dropped.
-    const bool square = nr_ == nc_;
-    const bool has_forbidden = square ? column_minima() : validate();
-    if (square && !has_forbidden) {
-      column_reduction(free_rows);
-      augmenting_row_reduction(free_rows);
-      augmenting_row_reduction(free_rows);
-      vw_ = v_;  // the working copy of the duals used by relax()
+    bool has_forbidden;
+    if (nr_ == nc_) {
+      // Column reduction needs a square matrix (on a wide one the free
+      // columns' duals would differ) and finite column minima. They are found
+      // in the same pass as the validation (the passes over the matrix are
+      // what costs on easy problems); if a forbidden entry turns up, that work
+      // is dropped.
+      has_forbidden = column_minima();
+      if (!has_forbidden) {
+        column_reduction(free_rows);
+        augmenting_row_reduction<false>(free_rows);
+        augmenting_row_reduction<false>(free_rows);
+      }
     } else {
+      // Wide: augmenting row reduction from v = 0 over every row, its first
+      // pass validating the matrix.
+      free_rows.resize(nr_);
+      for (Index i = 0; i < nr_; ++i) free_rows[i] = i;
+      has_forbidden = !augmenting_row_reduction<true>(free_rows);
+      if (has_forbidden) {
+        validate();  // the rows the reduction did not reach
+      } else {
+        augmenting_row_reduction<false>(free_rows);
+      }
+    }
+    if (has_forbidden) {
       std::fill(v_.begin(), v_.end(), 0.0);
+      std::fill(row4col_.begin(), row4col_.end(), -1);
+      std::fill(col4row_.begin(), col4row_.end(), -1);
       free_rows.resize(nr_);
       for (Index i = 0; i < nr_; ++i) free_rows[i] = i;
     }
+    vw_ = v_;  // the working copy of the duals used by relax()
     // Free columns stay free until an augmenting path ends there.
     for (Index j = 0; j < nc_; ++j) fb_[j] = row4col_[j] < 0 ? 0.0 : kInf;
     for (Index f : free_rows) augment(f);
@@ -80,42 +110,48 @@ class Solver {
     return Max ? -x : x;
   }
 
-  // One pass over the costs: rejects NaN and -inf (after the sign flip),
-  // reports whether +inf occurs, and hands each entry x = c(i, j) (sign
-  // applied) to visit(i, j, x), which is inlined into the vectorised loop.
-  template <class Visit>
-  bool scan(Visit&& visit) const {
-    long long bad = 0, forbidden = 0;
-    for (Index i = 0; i < nr_; ++i) {
-      const T* ci = row(i);
-#pragma omp simd reduction(+ : bad, forbidden)
-      for (Index j = 0; j < nc_; ++j) {
-        const double x = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
-        bad += !(x > -kInf);  // true for NaN and -inf
-        forbidden += (x == kInf);
-        visit(i, j, x);
-      }
-    }
-    if (bad) throw std::invalid_argument(kInvalid);
-    return forbidden > 0;
-  }
-
+  // One pass over the costs: rejects NaN and -inf (after the sign flip) and
+  // returns whether +inf occurs.
   bool validate() const {
-    return scan([](Index, Index, double) {});
+    bool forbidden = false;
+    for (Index i = 0; i < nr_; ++i) {
+      if (row_flagged(row(i))) forbidden = classify(i) || forbidden;
+    }
+    return forbidden;
   }
 
-  // Validation fused with the column minima v_j (and their rows, argrow_):
-  // one pass over a square matrix. Returns whether +inf occurs.
+  // Whether a row holds a NaN or infinite entry: x * 0 is NaN exactly then,
+  // so one multiply-add per entry decides (classify() then tells which).
+  bool row_flagged(const T* ci) const {
+    double nonfinite = 0.0;
+#pragma omp simd reduction(+ : nonfinite)
+    for (Index j = 0; j < nc_; ++j) nonfinite += static_cast<double>(ci[j]) * 0.0;
+    return !(nonfinite == 0.0);
+  }
+
+  // Validation (as validate()) fused with the column minima v_j and their
+  // rows argrow_: one pass over a square matrix. Returns whether +inf occurs.
   bool column_minima() {
     std::fill(v_.begin(), v_.end(), kInf);
     argrow_.assign(nc_, 0);
     double* v = v_.data();
     Index* arg = argrow_.data();
-    return scan([v, arg](Index i, Index j, double x) {
-      const bool lower = x < v[j];  // strict: the lowest row wins a tie
-      v[j] = lower ? x : v[j];
-      arg[j] = lower ? i : arg[j];
-    });
+    bool forbidden = false;
+    for (Index i = 0; i < nr_; ++i) {
+      const T* ci = row(i);
+      // Two loops over the row (the second reads it from L1): GCC keeps a
+      // reduction in a loop with conditional stores in memory, not in a
+      // register, which costs a store-to-load round trip per vector.
+#pragma omp simd
+      for (Index j = 0; j < nc_; ++j) {
+        const double x = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
+        const bool lower = x < v[j];  // strict: the lowest row wins a tie
+        v[j] = lower ? x : v[j];
+        arg[j] = lower ? i : arg[j];
+      }
+      if (row_flagged(ci)) forbidden = classify(i) || forbidden;
+    }
+    return forbidden;
   }
 
   // Column reduction and reduction transfer (JV 1987, section 4): v_j is the
@@ -152,35 +188,92 @@ class Solver {
 #pragma omp simd reduction(min : m)
         for (Index j = 0; j < n; ++j) {
           const double x = (Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j])) - v[j];
-          m = std::min(m, j == j1 ? kInf : x);
+          m = lesser(m, j == j1 ? kInf : x);
         }
         if (m < kInf) v_[j1] -= m;
       }
     }
   }
 
-  // Smallest and second-smallest reduced cost of row i, with their columns.
-  void two_smallest(Index i, double& u1, Index& j1, double& u2, Index& j2) const {
+  // Smallest reduced cost u1 of row i, its lowest column j1, and the smallest
+  // reduced cost u2 over the other columns (u2 == u1 on a tie). The first
+  // pass keeps the minimum of every block of kBlock columns (plain min
+  // reductions vectorise well, unlike a running two-smallest); the second
+  // looks only at the block holding u1, for j1 and the block's runner-up,
+  // which the other blocks' minima complete to u2. With Check the first pass
+  // also validates the row (it is the first pass over a rectangular matrix):
+  // it throws on NaN or -inf and returns whether +inf occurs.
+  template <bool Check>
+  bool two_smallest(Index i, double& u1, Index& j1, double& u2) {
     const T* ci = row(i);
-    u1 = kInf;
-    u2 = kInf;
-    j1 = 0;
-    j2 = -1;
-    for (Index j = 0; j < nc_; ++j) {
-      const double x = (Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j])) - v_[j];
-      if (x < u2) {
-        if (x < u1) {
-          u2 = u1;
-          j2 = j1;
-          u1 = x;
-          j1 = j;
-        } else {
-          u2 = x;
-          j2 = j;
-        }
+    const double* v = v_.data();
+    double* bmin = bmin_.data();
+    // x * 0 is NaN exactly when x is NaN or infinite: one multiply-add per
+    // entry flags the row, which is then classified exactly (rarely).
+    double nonfinite = 0.0;
+    double m = kInf;
+    Index mb = 0;
+    for (Index b = 0, lo = 0; lo < nc_; ++b, lo += kBlock) {
+      const Index hi = std::min(lo + kBlock, nc_);
+      double bm = kInf;
+#pragma omp simd reduction(min : bm) reduction(+ : nonfinite)
+      for (Index j = lo; j < hi; ++j) {
+        const double x = (Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j])) - v[j];
+        if (Check) nonfinite += x * 0.0;
+        bm = lesser(bm, x);
+      }
+      bmin[b] = bm;
+      if (bm < m) {  // strict: the lowest block wins a tie
+        m = bm;
+        mb = b;
       }
     }
-    if (j2 < 0) j2 = j1;
+    if (Check && !(nonfinite == 0.0) && classify(i)) return true;
+    const Index lo = mb * kBlock, hi = std::min(lo + kBlock, nc_);
+    Index first = hi;
+    long long count = 0;
+    double above = kInf;
+#pragma omp simd reduction(min : first, above) reduction(+ : count)
+    for (Index j = lo; j < hi; ++j) {
+      const double x = (Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j])) - v[j];
+      const bool at_min = x == m;
+      const Index cand = at_min ? j : hi;
+      first = cand < first ? cand : first;
+      count += at_min;
+      above = lesser(above, at_min ? kInf : x);
+    }
+    double second = count > 1 ? m : above;
+    const Index nblocks = static_cast<Index>(bmin_.size());
+    for (Index b = 0; b < nblocks; ++b) {
+      if (b != mb) second = lesser(second, bmin[b]);
+    }
+    u1 = m;
+    j1 = first;
+    u2 = second;
+    return false;
+  }
+
+  // Exact check of row i, whose pass flagged a NaN or infinite entry: throws
+  // on NaN or -inf (after the sign flip), returns whether +inf occurs.
+  bool classify(Index i) const {
+    const T* ci = row(i);
+    bool forbidden = false;
+    for (Index j = 0; j < nc_; ++j) {
+      const double x = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
+      if (!(x > -kInf)) throw std::invalid_argument(kInvalid);
+      forbidden = forbidden || x == kInf;
+    }
+    return forbidden;
+  }
+
+  // The lowest column other than `skip` whose reduced cost in row i is `value`.
+  Index column_at(Index i, double value, Index skip) const {
+    const T* ci = row(i);
+    for (Index j = 0; j < nc_; ++j) {
+      const double c = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
+      if (j != skip && c - v_[j] == value) return j;
+    }
+    return skip;
   }
 
   // Augmenting row reduction (JV 1987): an auction-like pass in which each free
@@ -188,23 +281,31 @@ class Solver {
   // the second cheapest, and evicts the column's previous row. The number of
   // immediate re-processings is capped because in floating point the gap can
   // be tiny and the exchange can cycle for a long time.
-  void augmenting_row_reduction(std::vector<Index>& free_rows) {
+  //
+  // Valid on a wide matrix too when started from v = 0: a dual is only lowered
+  // on a column that is then assigned, and an assigned column stays assigned,
+  // so the free columns keep equal (maximal) duals, the optimality condition
+  // of the rectangular problem (Crouse 2016). With Check every row's first
+  // visit validates it; returns false, leaving the state to be reset, as soon
+  // as a +inf entry is seen (a forbidden pair can make the gap infinite).
+  template <bool Check>
+  bool augmenting_row_reduction(std::vector<Index>& free_rows) {
     const Index prev = static_cast<Index>(free_rows.size());
-    if (prev == 0) return;
+    if (prev == 0) return true;
     Index k = 0, nfree = 0;
-    Index budget = 4 * nr_ + 16;
+    Index budget = static_cast<Index>(kBudgetPerRow * static_cast<double>(nr_)) + 16;
     while (k < prev) {
       const Index i = free_rows[k++];
       double u1, u2;
-      Index j1, j2;
-      two_smallest(i, u1, j1, u2, j2);
+      Index j1;
+      if (two_smallest<Check>(i, u1, j1, u2)) return false;
       Index i0 = row4col_[j1];
       const bool strict = u1 < u2;
       if (strict) {
-        v_[j1] -= u2 - u1;
+        if (u2 < kInf) v_[j1] -= u2 - u1;
       } else if (i0 >= 0) {
-        j1 = j2;
-        i0 = row4col_[j2];
+        j1 = column_at(i, u2, j1);
+        i0 = row4col_[j1];
       }
       row4col_[j1] = i;
       col4row_[i] = j1;
@@ -219,6 +320,7 @@ class Solver {
       }
     }
     free_rows.resize(nfree);
+    return true;
   }
 
   // Relaxes every unscanned column from row i at path length h - (its reduced
@@ -235,18 +337,25 @@ class Solver {
     const double* vw = vw_.data();
     const double* fb = fb_.data();
     Index* pred = pred_.data();
+    double* bmin = bmin_.data();
     double best = kInf, bf = kInf;
-#pragma omp simd reduction(min : best, bf)
-    for (Index j = 0; j < nc_; ++j) {
-      const double cij = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
-      const double x = h + cij - vw[j];
-      double dj = d[j];
-      const bool better = x < dj;
-      dj = better ? x : dj;
-      pred[j] = better ? i : pred[j];
-      d[j] = dj;
-      best = std::min(best, dj);
-      if (TrackFree) bf = std::min(bf, dj + fb[j]);
+    for (Index b = 0, lo = 0; lo < nc_; ++b, lo += kBlock) {
+      const Index hi = std::min(lo + kBlock, nc_);
+      double bm = kInf;
+#pragma omp simd reduction(min : bm, bf)
+      for (Index j = lo; j < hi; ++j) {
+        const double cij = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
+        const double x = h + cij - vw[j];
+        double dj = d[j];
+        const bool better = x < dj;
+        dj = better ? x : dj;
+        pred[j] = better ? i : pred[j];
+        d[j] = dj;
+        bm = lesser(bm, dj);
+        if (TrackFree) bf = lesser(bf, dj + fb[j]);
+      }
+      bmin[b] = bm;
+      best = lesser(best, bm);
     }
     if (TrackFree) *best_free = bf;
     return best;
@@ -267,13 +376,20 @@ class Solver {
     while (true) {
       if (!(best < kInf)) throw std::invalid_argument(kInfeasible);
       ties_.clear();
-      for (Index j = 0; j < nc_; ++j) {
-        if (d_[j] == best) {
-          if (fb_[j] == 0.0) {
-            sink = j;
-            break;
+      // Only the blocks whose minimum (kept by relax) is `best` hold ties.
+      const double* d = d_.data();
+      const Index nblocks = static_cast<Index>(bmin_.size());
+      for (Index b = 0; b < nblocks && sink < 0; ++b) {
+        if (bmin_[b] != best) continue;
+        const Index hi = std::min((b + 1) * kBlock, nc_);
+        for (Index j = b * kBlock; j < hi; ++j) {
+          if (d[j] == best) {
+            if (fb_[j] == 0.0) {
+              sink = j;
+              break;
+            }
+            ties_.push_back(j);
           }
-          ties_.push_back(j);
         }
       }
       if (sink >= 0) break;
@@ -318,6 +434,7 @@ class Solver {
   std::vector<double> v_, vw_, d_, dfin_, fb_;
   std::vector<Index> pred_, row4col_, col4row_;
   std::vector<Index> scanned_, ties_, argrow_;
+  std::vector<double> bmin_;  // the minimum of each block of kBlock columns
 };
 
 // Solves an nr <= nc problem; col_out[i] is the column of row i.
