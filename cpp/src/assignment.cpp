@@ -27,6 +27,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // 128 doubles: long enough for the vectorised loop, short enough to search.
 constexpr Index kBlock = 128;
 
+// The free columns are tracked by a list instead of per-column markers once
+// there are at most nc / kFewFree of them.
+constexpr Index kFewFree = 16;
+
 // Immediate re-processings allowed per row in one augmenting row reduction:
 // nc / kBudgetDivisor, between 1 and kBudgetMax. The cap matters because in
 // floating point the exchanges can cycle on tiny gaps. Measured on uniform
@@ -103,7 +107,10 @@ class Solver {
     }
     vw_ = v_;  // the working copy of the duals used by relax()
     // Free columns stay free until an augmenting path ends there.
-    for (Index j = 0; j < nc_; ++j) fb_[j] = row4col_[j] < 0 ? 0.0 : kInf;
+    for (Index j = 0; j < nc_; ++j) {
+      fb_[j] = row4col_[j] < 0 ? 0.0 : kInf;
+      if (row4col_[j] < 0) free_cols_.push_back(j);
+    }
     for (Index f : free_rows) augment(f);
     for (Index i = 0; i < nr_; ++i) col_out[i] = col4row_[i];
   }
@@ -271,14 +278,27 @@ class Solver {
     return forbidden;
   }
 
-  // The lowest column other than `skip` whose reduced cost in row i is `value`.
-  Index column_at(Index i, double value, Index skip) const {
+  // On a tie (u1 == u2) in row i, the column the row takes: the lowest free
+  // column at the minimum if there is one (nobody is evicted: on integer
+  // costs most rows have several such columns), else the lowest column at the
+  // minimum other than `first`. Only the blocks whose minimum (kept by
+  // two_smallest for this row) equals u1 are read.
+  Index tie_column(Index i, double u1, Index first) const {
     const T* ci = row(i);
-    for (Index j = 0; j < nc_; ++j) {
-      const double c = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
-      if (j != skip && c - v_[j] == value) return j;
+    const double* v = v_.data();
+    Index other = -1;
+    const Index nblocks = static_cast<Index>(bmin_.size());
+    for (Index b = 0; b < nblocks; ++b) {
+      if (bmin_[b] != u1) continue;
+      const Index hi = std::min((b + 1) * kBlock, nc_);
+      for (Index j = b * kBlock; j < hi; ++j) {
+        const double c = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
+        if (c - v[j] != u1) continue;
+        if (row4col_[j] < 0) return j;
+        if (other < 0 && j != first) other = j;
+      }
     }
-    return skip;
+    return other;
   }
 
   // Augmenting row reduction (JV 1987): an auction-like pass in which each free
@@ -309,7 +329,7 @@ class Solver {
       if (strict) {
         if (u2 < kInf) v_[j1] -= u2 - u1;
       } else if (i0 >= 0) {
-        j1 = column_at(i, u2, j1);
+        j1 = tie_column(i, u1, j1);
         i0 = row4col_[j1];
       }
       row4col_[j1] = i;
@@ -341,7 +361,8 @@ class Solver {
     double* d = d_.data();
     const double* vw = vw_.data();
     const double* fb = fb_.data();
-    Index* pred = pred_.data();
+    std::int32_t* pred = pred_.data();
+    const std::int32_t row_index = static_cast<std::int32_t>(i);
     double* bmin = bmin_.data();
     double best = kInf, bf = kInf;
     for (Index b = 0, lo = 0; lo < nc_; ++b, lo += kBlock) {
@@ -354,7 +375,7 @@ class Solver {
         double dj = d[j];
         const bool better = x < dj;
         dj = better ? x : dj;
-        pred[j] = better ? i : pred[j];
+        pred[j] = better ? row_index : pred[j];
         d[j] = dj;
         bm = lesser(bm, dj);
         if (TrackFree) bf = lesser(bf, dj + fb[j]);
@@ -410,14 +431,26 @@ class Solver {
         best = relax<false>(i, level - (cost(i, j) - v_[j]), nullptr);
         continue;
       }
+      // Few free columns (late augmentations of a square problem): their
+      // distances are read from the list after a plain relax instead of
+      // loading the free markers for every column.
+      const bool few_free = static_cast<Index>(free_cols_.size()) * kFewFree <= nc_;
       for (Index j : ties_) {
         const Index i = row4col_[j];
-        double best_free;
-        best = relax<true>(i, level - (cost(i, j) - v_[j]), &best_free);
+        const double h = level - (cost(i, j) - v_[j]);
+        double best_free = kInf;
+        if (few_free) {
+          best = relax<false>(i, h, nullptr);
+          for (Index k : free_cols_) best_free = lesser(best_free, d_[k]);
+        } else {
+          best = relax<true>(i, h, &best_free);
+        }
         if (best_free == level) break;
       }
     }
     fb_[sink] = kInf;
+    *std::find(free_cols_.begin(), free_cols_.end(), sink) = free_cols_.back();
+    free_cols_.pop_back();
     // Dual update keeps the reduced costs non-negative and the new path tight.
     for (Index j : scanned_) {
       v_[j] += dfin_[j] - best;
@@ -437,8 +470,9 @@ class Solver {
   const T* c_;
   Index nr_, nc_, stride_;
   std::vector<double> v_, vw_, d_, dfin_, fb_;
-  std::vector<Index> pred_, row4col_, col4row_;
-  std::vector<Index> scanned_, ties_, argrow_;
+  std::vector<std::int32_t> pred_;  // 32 bits: less traffic in the relax loop
+  std::vector<Index> row4col_, col4row_;
+  std::vector<Index> scanned_, ties_, argrow_, free_cols_;
   std::vector<double> bmin_;  // the minimum of each block of kBlock columns
 };
 
@@ -461,6 +495,10 @@ void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool
                            std::int64_t* row_ind, std::int64_t* col_ind) {
   if (nr < 0 || nc < 0 || (nr > 0 && stride < nc)) {
     throw std::invalid_argument("linear_sum_assignment: invalid matrix shape or stride");
+  }
+  if (std::min(nr, nc) > std::numeric_limits<std::int32_t>::max()) {
+    // The solver stores path predecessors (row indices) as 32-bit integers.
+    throw std::invalid_argument("linear_sum_assignment: more than 2**31 - 1 rows and columns");
   }
   if (nr == 0 || nc == 0) return;
   if (nr <= nc) {
