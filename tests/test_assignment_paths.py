@@ -189,3 +189,49 @@ def test_huge_finite_costs_are_not_mistaken_for_infinite():
         cost = rng.random(shape) * 1e300
         _assert_optimal(cost)
         _assert_optimal((rng.random(shape) * 3e38).astype(np.float32))
+
+
+@pytest.mark.parametrize("maximize", [False, True], ids=["min", "max"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided-rows", "strided-cols", "negative-stride"])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32], ids=["int64", "int32"])
+def test_native_integer_costs(dtype, layout, maximize):
+    # int64 and int32 are read without a float64 copy, in any layout.
+    rng = np.random.default_rng(4)
+    base = rng.integers(-500, 500, (120, 120)).astype(dtype)
+    for shape in [(40, 40), (30, 50), (50, 30)]:
+        view = base[: shape[0] * 2 : 2, : shape[1]] if layout == "strided-rows" else None
+        cost = {
+            "C": base[: shape[0], : shape[1]],
+            "F": np.asfortranarray(base[: shape[0], : shape[1]]),
+            "strided-rows": view,
+            "strided-cols": base[: shape[0], : shape[1] * 2 : 2][:, : shape[1]],
+            "negative-stride": base[shape[0] - 1 :: -1, shape[1] - 1 :: -1],
+        }[layout]
+        assert cost.dtype == dtype and cost.shape == shape
+        _assert_optimal(cost, maximize)
+
+
+def test_large_int64_costs_round_like_scipy():
+    # Beyond 2**53 the core rounds each entry to double as it reads it, as
+    # scipy's float64 conversion does: the optimal totals of the rounded
+    # costs agree.
+    rng = np.random.default_rng(5)
+    cost = rng.integers(2**60, 2**62, (30, 45), dtype=np.int64)
+    rows, cols = ds.linear_sum_assignment(cost)
+    as_float = cost.astype(np.float64)
+    expect = _total(as_float, *scipy_lsa(as_float))
+    assert _total(as_float, rows, cols) == pytest.approx(expect, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [np.bool_, np.int8, np.int16, np.uint8, np.uint16, np.uint32, np.uint64],
+    ids=lambda d: np.dtype(d).name,
+)
+def test_other_integer_dtypes_are_widened_exactly(dtype):
+    rng = np.random.default_rng(6)
+    hi = 2 if dtype is np.bool_ else 100
+    cost = rng.integers(0, hi, (25, 35)).astype(dtype)
+    for c in (cost, cost.T):
+        _assert_optimal(c)
+        _assert_optimal(c, maximize=True)

@@ -569,6 +569,14 @@ template AssignmentResult linear_sum_assignment<float>(const Eigen::Ref<const Ro
                                                        bool);
 template AssignmentResult linear_sum_assignment<double>(const Eigen::Ref<const RowMatrix<double>>&,
                                                         bool);
+template void linear_sum_assignment<std::int32_t>(const std::int32_t*, Index, Index, Index, bool,
+                                                  std::int64_t*, std::int64_t*);
+template void linear_sum_assignment<std::int64_t>(const std::int64_t*, Index, Index, Index, bool,
+                                                  std::int64_t*, std::int64_t*);
+template AssignmentResult linear_sum_assignment<std::int32_t>(
+    const Eigen::Ref<const RowMatrix<std::int32_t>>&, bool);
+template AssignmentResult linear_sum_assignment<std::int64_t>(
+    const Eigen::Ref<const RowMatrix<std::int64_t>>&, bool);
 template void linear_sum_assignment_batch<float>(const std::vector<AssignmentProblem<float>>&, bool,
                                                  std::vector<AssignmentResult>&,
                                                  std::vector<std::string>&);
