@@ -32,13 +32,13 @@ constexpr Index kBlock = 128;
 constexpr Index kFewFree = 16;
 
 // Immediate re-processings allowed per row in one augmenting row reduction:
-// nc / kBudgetDivisor, between 1 and kBudgetMax. The cap matters because in
-// floating point the exchanges can cycle on tiny gaps. Measured on uniform
+// nc / kBudgetDivisor, between 1 / 4 and kBudgetMax. The cap matters because
+// in floating point the exchanges can cycle on tiny gaps. Measured on uniform
 // costs: a re-processing is a cheap read-only pass over a row, a shortest-path
 // row scan also updates the distances, and once the matrix leaves the cache
 // (n >= 2048) a longer reduction saves more row scans than it costs (up to
-// 1.5x faster at n = 4096 .. 8192), while at n = 256 it does not pay.
-constexpr Index kBudgetDivisor = 256;
+// 1.5x faster at n = 4096 .. 8192), while at n <= 256 it does not pay.
+constexpr Index kBudgetDivisor = 512;
 constexpr Index kBudgetMax = 16;
 
 // min(a, b) by value. Inside `omp simd reduction(min : ...)` loops GCC turns
@@ -317,8 +317,8 @@ class Solver {
     const Index prev = static_cast<Index>(free_rows.size());
     if (prev == 0) return true;
     Index k = 0, nfree = 0;
-    const Index per_row = std::clamp<Index>(nc_ / kBudgetDivisor, 1, kBudgetMax);
-    Index budget = per_row * nr_ + 16;
+    const Index scaled = nr_ * nc_ / kBudgetDivisor;
+    Index budget = std::clamp<Index>(scaled, nr_ / 4, kBudgetMax * nr_) + 16;
     while (k < prev) {
       const Index i = free_rows[k++];
       double u1, u2;
