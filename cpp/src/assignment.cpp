@@ -509,8 +509,16 @@ void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool
   // Tall: solve the transpose (rows <= columns) and read the matching back in
   // increasing original row order.
   RowMatrix<T> t(nc, nr);
-  for (Index i = 0; i < nr; ++i) {
-    for (Index j = 0; j < nc; ++j) t(j, i) = cost[i * stride + j];
+  // In tiles, so that both the reads and the strided writes stay in cache.
+  constexpr Index kTile = 32;
+  for (Index i0 = 0; i0 < nr; i0 += kTile) {
+    const Index i1 = std::min(i0 + kTile, nr);
+    for (Index j0 = 0; j0 < nc; j0 += kTile) {
+      const Index j1 = std::min(j0 + kTile, nc);
+      for (Index i = i0; i < i1; ++i) {
+        for (Index j = j0; j < j1; ++j) t(j, i) = cost[i * stride + j];
+      }
+    }
   }
   std::vector<std::int64_t> row_of_col(nc);
   detail::solve_wide(t.data(), nc, nr, nr, maximize, row_of_col.data());
