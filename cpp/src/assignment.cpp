@@ -31,6 +31,13 @@ constexpr Index kBlock = 128;
 // there are at most nc / kFewFree of them.
 constexpr Index kFewFree = 16;
 
+// Up to nc / kProbeFree free columns, the rows of a batch first check the
+// free columns alone (a gather touching at most ~1 in 4 of a row's cache
+// lines). Measured on integer costs: 32 cuts the row scans at n = 8192 by 5x
+// (the search ends at the first probe that hits) for ~1.7x less time; at
+// n <= 4096 it is within the noise of 64.
+constexpr Index kProbeFree = 32;
+
 // Immediate re-processings allowed per row in one augmenting row reduction:
 // nc / kBudgetDivisor, between 1 / 4 and kBudgetMax. The cap matters because
 // in floating point the exchanges can cycle on tiny gaps. Measured on uniform
@@ -387,6 +394,22 @@ class Solver {
     return best;
   }
 
+  // The first free column (in list order) that row i reaches at distance
+  // `level` from path length h, made the end of the path; -1 if none. The
+  // distance is computed as relax() computes it, so that equality is exact.
+  Index free_at_level(Index i, double h, double level) {
+    const T* ci = row(i);
+    for (Index k : free_cols_) {
+      const double cik = Max ? -static_cast<double>(ci[k]) : static_cast<double>(ci[k]);
+      if (h + cik - vw_[k] == level) {
+        d_[k] = level;
+        pred_[k] = static_cast<std::int32_t>(i);
+        return k;
+      }
+    }
+    return -1;
+  }
+
   // Dijkstra over reduced costs from free row f to the nearest free column.
   // Columns at the current minimum distance are taken as a batch (JV's SCAN
   // list), which saves minimum scans on integer costs full of ties; and a
@@ -434,7 +457,23 @@ class Solver {
       // Few free columns (late augmentations of a square problem): their
       // distances are read from the list after a plain relax instead of
       // loading the free markers for every column.
-      const bool few_free = static_cast<Index>(free_cols_.size()) * kFewFree <= nc_;
+      const Index nfree = static_cast<Index>(free_cols_.size());
+      const bool few_free = nfree * kFewFree <= nc_;
+      // Very few: first the batch's rows are probed in the free columns alone
+      // (a short gather per row); one reaching a free column at this level
+      // ends the search without any full row scan. On integer costs most row
+      // scans happen in the last batch, where this replaces them.
+      if (nfree * kProbeFree <= nc_) {
+        for (Index j : ties_) {
+          const Index i = row4col_[j];
+          sink = free_at_level(i, level - (cost(i, j) - v_[j]), level);
+          if (sink >= 0) break;
+        }
+        if (sink >= 0) {
+          best = level;
+          break;
+        }
+      }
       for (Index j : ties_) {
         const Index i = row4col_[j];
         const double h = level - (cost(i, j) - v_[j]);
