@@ -41,7 +41,7 @@ def _cost_family(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
     raise ValueError(family)
 
 
-_LAPX_SOLVERS = ("lapjv", "lapjvx", "lapjvs", "lapjvc", "lapjvr")
+_LAPX_SOLVERS = ("lapjv", "lapjvx", "lapjvs", "lapjvc", "lapjvr", "lapjvh")
 
 
 def _load_lapx_from(path: str) -> Any:
@@ -118,8 +118,14 @@ def _peer_cases(peers: dict[str, Any], cost: np.ndarray, family: str, n: int):
         if n <= 1024:  # the slowest of lapx's solvers at large n (minutes in total)
             out.append(("lapx.lapjvx", lambda: lapx.lapjvx(c64, extend_cost=not square)[2]))
         out.append(("lapx.lapjvs", lambda: lapx.lapjvs(c64)[2]))
-        if hasattr(lapx, "lapjvr"):  # a Rust JV core; returns (total, rows, cols)
-            out.append(("lapx.lapjvr", lambda: lapx.lapjvr(c64, extend_cost=not square)[2]))
+        # lapjvr (a Rust JV core) and lapjvh (C++ square completion in the same
+        # core) return (total, rows, cols) and solve float32 natively: they get
+        # the costs in their own dtype, as ds.linear_sum_assignment does.
+        native = cost if cost.dtype in (np.float32, np.float64) else c64
+        for name in ("lapjvr", "lapjvh"):
+            if hasattr(lapx, name):
+                fn = getattr(lapx, name)
+                out.append((f"lapx.{name}", lambda fn=fn: fn(native, extend_cost=not square)[2]))
         # lapjvc takes minutes on integer ties at n = 8192 (PERF.md): skip it there.
         if family != "integers" and n <= 1024:
             out.append(("lapx.lapjvc", lambda: lapx.lapjvc(c64)[2]))

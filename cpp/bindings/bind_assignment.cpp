@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ void bind_assignment(py::module_& m) {
         "LAP on a float64 matrix (rows need not be contiguous in memory, columns must be).");
   m.def("linear_sum_assignment_f32", &lsa<float>, py::arg("cost"), py::arg("maximize") = false,
         "LAP on a float32 matrix, solved without a float64 copy.");
+  m.def("linear_sum_assignment_i64", &lsa<std::int64_t>, py::arg("cost"),
+        py::arg("maximize") = false, "LAP on an int64 matrix, solved without a float64 copy.");
+  m.def("linear_sum_assignment_i32", &lsa<std::int32_t>, py::arg("cost"),
+        py::arg("maximize") = false, "LAP on an int32 matrix, solved without a float64 copy.");
   m.def("linear_sum_assignment_batch_f64", &lsa_batch<double>, py::arg("costs"),
         py::arg("maximize") = false, "Many float64 LAPs across OpenMP threads.");
   m.def("linear_sum_assignment_batch_f32", &lsa_batch<float>, py::arg("costs"),

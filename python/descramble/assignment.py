@@ -2,9 +2,11 @@
 
 The solver is the C++ core's Jonker-Volgenant shortest augmenting path method:
 column reduction, reduction transfer and augmenting row reduction on square
-finite matrices, then Dijkstra-style shortest augmenting paths whose inner
-loops run over contiguous rows (vectorised). Rectangular matrices are solved
-with rows <= columns (a tall matrix is transposed internally).
+finite matrices; augmenting row reduction from zero column duals on wide ones
+(it keeps the free columns' duals equal, the optimality condition of the
+rectangular problem); then Dijkstra-style shortest augmenting paths whose
+inner loops run over contiguous rows (vectorised). A tall matrix is transposed
+internally. A forbidden (infinite) entry skips the initialisation.
 
 References
 ----------
@@ -30,8 +32,26 @@ __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch"]
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
+# Integer dtypes the core reads as they are (no float64 copy), and the one
+# every other integer dtype is converted to (exactly): the small ones widen to
+# int32, uint32 to int64. uint64 may exceed int64 and goes to float64, as in
+# scipy.
+_NATIVE_INT = {np.dtype(np.int32): np.int32, np.dtype(np.int64): np.int64}
+_WIDENED_INT = {
+    np.dtype(t): w
+    for t, w in [
+        (np.bool_, np.int32),
+        (np.int8, np.int32),
+        (np.int16, np.int32),
+        (np.uint8, np.int32),
+        (np.uint16, np.int32),
+        (np.uint32, np.int64),
+    ]
+}
+
+
 def _as_cost_matrix(cost: Any) -> np.ndarray:
-    """``cost`` as a float32 or float64 array, with scipy's errors for bad input."""
+    """``cost`` as a float32, float64, int32 or int64 array, with scipy's errors for bad input."""
     arr = np.asarray(cost)
     if arr.dtype.kind == "O":
         # Like scipy: numeric Python objects are converted, others raise the
@@ -48,8 +68,10 @@ def _as_cost_matrix(cost: Any) -> np.ndarray:
         return arr  # solved in float32: no float64 copy (duals are kept in double)
     if arr.dtype == np.float16:
         return arr.astype(np.float32)
-    # int64 -> float64 is exact up to 2**53 in magnitude; larger integers are
-    # rounded, as they are by scipy.
+    if arr.dtype in _NATIVE_INT:
+        return arr  # read as integers, converted to double entry by entry
+    if arr.dtype in _WIDENED_INT:
+        return arr.astype(_WIDENED_INT[arr.dtype])
     return arr.astype(np.float64, copy=False)
 
 
@@ -61,6 +83,10 @@ def _solve_one(arr: np.ndarray, maximize: bool) -> tuple[np.ndarray, np.ndarray]
         arr = np.ascontiguousarray(arr)
     if arr.dtype == np.float32:
         return _core.linear_sum_assignment_f32(arr, maximize)
+    if arr.dtype == np.int64:
+        return _core.linear_sum_assignment_i64(arr, maximize)
+    if arr.dtype == np.int32:
+        return _core.linear_sum_assignment_i32(arr, maximize)
     return _core.linear_sum_assignment_f64(arr, maximize)
 
 
@@ -76,11 +102,12 @@ def linear_sum_assignment(cost: Any, maximize: bool = False) -> tuple[np.ndarray
     Parameters
     ----------
     cost : (n_rows, n_cols) array_like
-        Cost matrix: float64, float32 (solved in single precision storage
-        without a float64 copy; the dual variables are accumulated in double),
-        integer or boolean (converted to float64: integers beyond 2**53 in
-        magnitude lose precision). ``+inf`` (with ``maximize``: ``-inf``)
-        forbids a pair.
+        Cost matrix: float64; float32, int64 or int32 (read in their own type,
+        without a float64 copy; the dual variables are accumulated in double,
+        so integers beyond 2**53 in magnitude are rounded, as scipy's float64
+        conversion rounds them); other integer types and booleans (converted
+        to int32 or int64, uint64 to float64). ``+inf`` (with ``maximize``:
+        ``-inf``) forbids a pair.
     maximize : bool
         Maximise the total instead of minimising it.
 

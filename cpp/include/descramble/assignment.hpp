@@ -1,5 +1,5 @@
-// Linear sum assignment (the LAP) of the core: Jonker-Volgenant style shortest
-// augmenting paths on dense rectangular cost matrices.
+// Linear sum assignment (the LAP) of the core: Jonker-Volgenant initialisation
+// and shortest augmenting paths on dense rectangular cost matrices.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +24,12 @@ struct AssignmentResult {
 // +inf (maximize: -inf) marks a forbidden pair. Throws std::invalid_argument
 // with scipy's wording: "matrix contains invalid numeric entries" for NaN or
 // -inf (maximize: +inf), "cost matrix is infeasible" when no complete matching
-// avoids the forbidden pairs. float costs are read as float (no copy) while the
-// dual variables and path lengths are accumulated in double. Deterministic:
-// ties are broken by the lowest index, preferring unassigned columns.
+// avoids the forbidden pairs. float, int32 and int64 costs are read in their
+// own type (no copy; integers beyond 2**53 in magnitude are rounded to double
+// as they are read) while the dual variables and path lengths are accumulated
+// in double. Instantiated for float, double, std::int32_t and std::int64_t (the
+// batch entry point: float and double). Deterministic: ties are broken by the
+// lowest index, preferring unassigned columns.
 template <class T>
 void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool maximize,
                            std::int64_t* row_ind, std::int64_t* col_ind);
