@@ -32,7 +32,7 @@ namespace descramble::detail {
 namespace {
 
 constexpr Index kPanel = 32;       // reflectors per panel (dlatrd's nb)
-constexpr Index kUnblocked = 128;  // trailing size finished by a single panel
+constexpr Index kUnblocked = 256;  // trailing size finished without panels (measured)
 constexpr Index kTile = 128;       // column tile of the rank-2k trailing update
 
 // y[0:m] += L[:, c0:c1] contribution of the symmetric matrix whose lower
@@ -101,46 +101,67 @@ Reflector make_reflector(double alpha, double xnorm) {
   return {beta, (beta - alpha) / beta, 1.0 / (alpha - beta)};
 }
 
-// Reduce the first nb columns of the trailing block B = a[j0:, j0:] (dlatrd,
-// lower) on one thread. Returns in w the m x nb matrix W with
-// B_trailing -= V W^T + W V^T. Handles every panel size, also nb = m.
-void reduce_panel(ColMatrixXd& a, Index j0, Index nb, VectorXd& d, VectorXd& e, VectorXd& tau,
-                  ColMatrixXd& w) {
+// Reduce the whole trailing block B = a[j0:, j0:] without panels (dsytd2,
+// lower): per column, w = tau B22 v + gamma v and B22 -= v w^T + w v^T.
+// The rank-2 update of step i is fused with the product of step i + 1: each
+// column of B22 is updated and then immediately multiplied by the next
+// reflector while it is in cache, so every step makes one read-write pass
+// over the trailing matrix and calls no GEMV (which dominate dlatrd on
+// blocks of a few dozen columns).
+void reduce_unblocked(ColMatrixXd& a, Index j0, VectorXd& d, VectorXd& e, VectorXd& tau) {
   const Index n = a.rows();
   const Index m = n - j0;
   auto b = a.block(j0, j0, m, m);
-  w.setZero(m, nb);
-  VectorXd tmp(nb);
-  for (Index i = 0; i < nb; ++i) {
-    if (i > 0) {
-      // Bring column i up to date with the panel's earlier reflectors.
-      b.col(i).tail(m - i).noalias() -= b.block(i, 0, m - i, i) * w.row(i).head(i).transpose();
-      b.col(i).tail(m - i).noalias() -= w.block(i, 0, m - i, i) * b.row(i).head(i).transpose();
-    }
-    d[j0 + i] = b(i, i);
-    if (i + 1 >= m) continue;
+  if (m == 1) {
+    d[j0] = b(0, 0);
+    return;
+  }
+  // Indexed by the row of B: y[k] = (B22 v)[k], w[k] the rank-2 partner of v.
+  std::vector<double> y(m), w(m);
+  auto reflect = [&](Index i) {  // reflector of column i; v = b(i+1:, i)
     auto x = b.col(i).segment(i + 2, m - i - 2);
     const Reflector h = make_reflector(b(i + 1, i), x.norm());
     x *= h.scale;
     e[j0 + i] = h.beta;
     tau[j0 + i] = h.tau;
     b(i + 1, i) = 1.0;
-    const Index r = m - i - 1;
-    auto v = b.col(i).tail(r);
-    auto wc = w.col(i).tail(r);
-    wc.setZero();
-    symv_lower_columns(&b(i + 1, i + 1), n, r, v.data(), wc.data(), 0, r);
-    if (i > 0) {
-      auto vp = b.block(i + 1, 0, r, i);
-      auto wp = w.block(i + 1, 0, r, i);
-      tmp.head(i).noalias() = wp.transpose() * v;
-      wc.noalias() -= vp * tmp.head(i);
-      tmp.head(i).noalias() = vp.transpose() * v;
-      wc.noalias() -= wp * tmp.head(i);
+    return h.tau;
+  };
+  double t = reflect(0);
+  std::fill(y.begin(), y.end(), 0.0);
+  symv_lower_columns(&b(1, 1), n, m - 1, &b(1, 0), y.data() + 1, 0, m - 1);
+  for (Index i = 0;; ++i) {
+    d[j0 + i] = b(i, i);
+    const double* v = &b(0, i);  // v[k] for rows k >= i + 1
+    double yv = 0;
+    for (Index k = i + 1; k < m; ++k) yv += y[k] * v[k];
+    const double gamma = -0.5 * t * t * yv;
+    for (Index k = i + 1; k < m; ++k) w[k] = t * y[k] + gamma * v[k];
+    // Column i + 1 first: the next reflector comes from it.
+    double* c1 = &b(0, i + 1);
+    const double v1 = v[i + 1], w1 = w[i + 1];
+    for (Index k = i + 1; k < m; ++k) c1[k] -= v[k] * w1 + w[k] * v1;
+    if (i + 2 >= m) {
+      d[j0 + i + 1] = b(i + 1, i + 1);
+      return;
     }
-    wc *= h.tau;
-    const double gamma = -0.5 * h.tau * wc.dot(v);
-    wc += gamma * v;
+    t = reflect(i + 1);
+    const double* u = &b(0, i + 1);  // next reflector, rows >= i + 2
+    std::fill(y.begin() + i + 2, y.end(), 0.0);
+    for (Index j = i + 2; j < m; ++j) {
+      double* c = &b(0, j);
+      const double vj = v[j], wj = w[j], uj = u[j];
+      c[j] -= v[j] * wj + w[j] * vj;
+      double s = c[j] * uj;
+#pragma omp simd reduction(+ : s)
+      for (Index k = j + 1; k < m; ++k) {
+        const double updated = c[k] - (v[k] * wj + w[k] * vj);
+        c[k] = updated;
+        y[k] += updated * uj;
+        s += updated * u[k];
+      }
+      y[j] += s;
+    }
   }
 }
 
@@ -339,7 +360,7 @@ void tridiagonalize(ColMatrixXd& a, VectorXd& d, VectorXd& e, VectorXd& tau) {
       }
     }
   }
-  reduce_panel(a, blocked_end, n - blocked_end, d, e, tau, w);
+  reduce_unblocked(a, blocked_end, d, e, tau);
 }
 
 }  // namespace descramble::detail
