@@ -185,16 +185,10 @@ class DivideAndConquer {
       q_(lo, lo) = 1.0;
       return;
     }
-    Eigen::SelfAdjointEigenSolver<ColMatrixXd> solver;
-    VectorXd diag = d_.segment(lo, n);
-    VectorXd sub = e_.segment(lo, n - 1);
-    solver.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
-    if (solver.info() != Eigen::Success) {
-      failed_ = true;
-      return;
-    }
-    d_.segment(lo, n) = solver.eigenvalues();
-    q_.block(lo, lo, n, n) = solver.eigenvectors();
+    // The coupling e_[lo + n - 1] belongs to the parent merge: work on a copy.
+    double sub[kLeaf];
+    for (Index i = 0; i + 1 < n; ++i) sub[i] = e_[lo + i];
+    if (!tridiagonal_ql_vectors(d_.data() + lo, sub, n, &q_(lo, lo), q_.rows())) failed_ = true;
   }
 
   void merge(Index lo, Index n1, Index n, double beta) {
