@@ -26,8 +26,8 @@ constexpr int kColumnGroup = 4;  // columns of z sharing one pass over v
 // The G columns go through each loop together: G independent dot products
 // hide the latency of the reductions.
 template <int G>
-void apply_reflectors_to_columns(const ColMatrixXd& reflectors, const VectorXd& tau,
-                                 ColMatrixXd& z, Index c0) {
+void apply_reflectors_to_columns(const ColMatrixXd& reflectors, const VectorXd& tau, ColMatrixXd& z,
+                                 Index c0) {
   const Index n = reflectors.rows();
   double* zc[G];
   for (int c = 0; c < G; ++c) zc[c] = z.col(c0 + c).data();

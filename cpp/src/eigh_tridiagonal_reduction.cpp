@@ -199,8 +199,8 @@ RowRange own_rows(Index m, int t, int threads, Index from) {
 }
 
 // reduce_panel for panels with m > nb, executed by every thread t of the team.
-void reduce_panel_team(ColMatrixXd& a, Index j0, Index nb, VectorXd& d, VectorXd& e,
-                       VectorXd& tau, ColMatrixXd& w, Team& team, int t) {
+void reduce_panel_team(ColMatrixXd& a, Index j0, Index nb, VectorXd& d, VectorXd& e, VectorXd& tau,
+                       ColMatrixXd& w, Team& team, int t) {
   const Index n = a.rows();
   const Index m = n - j0;
   const int threads = team.threads;
