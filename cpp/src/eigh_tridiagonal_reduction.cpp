@@ -327,23 +327,16 @@ void tridiagonalize(ColMatrixXd& a, VectorXd& d, VectorXd& e, VectorXd& tau) {
   Index blocked_end = 0;  // columns reduced by full panels
   while (n - blocked_end > kUnblocked) blocked_end += kPanel;
   if (blocked_end > 0) {
-    const int threads = thread_count();
-    Team team(threads, n);
     w.resize(n, kPanel);
     ColMatrixXd vw(n, 2 * kPanel), wv(n, 2 * kPanel);
-#pragma omp parallel num_threads(threads)
-    {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-      const int t = omp_get_thread_num();
-#else
-      const int t = 0;
-#endif
+    // Every panel and its trailing update, by member t of the team.
+    auto reduce_panels = [&](Team& team, int t) {
       for (Index j0 = 0; j0 < blocked_end; j0 += kPanel) {
         reduce_panel_team(a, j0, kPanel, d, e, tau, w, team, t);
         // The rank-2k operands [V W] and [W V] below the panel, copied by the
         // rows each thread owned in the panel (no barrier needed before).
         const Index m = n - j0 - kPanel;
-        const RowRange rr = own_rows(n - j0, t, threads, kPanel);
+        const RowRange rr = own_rows(n - j0, t, team.threads, kPanel);
         if (rr.size() > 0) {
           auto vp = a.block(j0 + rr.lo, j0, rr.size(), kPanel);
           auto wp = w.block(rr.lo, 0, rr.size(), kPanel);
@@ -357,6 +350,26 @@ void tridiagonalize(ColMatrixXd& a, VectorXd& d, VectorXd& e, VectorXd& tau) {
         team.barrier.wait();
         rank2k_update_team(a, j0 + kPanel, m, vw, wv, team);
         team.barrier.wait();
+      }
+    };
+    const int threads = thread_count();
+    Team team(threads, n);
+#pragma omp parallel num_threads(threads)
+    {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+      const int t = omp_get_thread_num();
+      const int got = omp_get_num_threads();
+#else
+      const int t = 0;
+      const int got = 1;
+#endif
+      if (got == threads) {
+        reduce_panels(team, t);
+      } else if (t == 0) {
+        // Fewer threads than asked for (a nested or limited region): a team
+        // that waited for the missing ones would never pass its barrier.
+        Team solo(1, n);
+        reduce_panels(solo, 0);
       }
     }
   }
