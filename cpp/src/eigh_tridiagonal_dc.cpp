@@ -37,7 +37,8 @@ constexpr Index kParallelHalves = 512;  // solve the two top halves concurrently
 
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
-constexpr Index kRowBlock = 256;  // rows per task of the Gu-Eisenstat products
+constexpr Index kRowBlock = 256;               // rows per task of the Gu-Eisenstat products
+constexpr Index kParallelProduct = 256 * 256;  // entries of a merge product split among threads
 
 // Where the support of an eigenvector column lies in a merge: the top half,
 // both halves (after a deflating rotation mixed them), or the bottom half.
@@ -363,7 +364,16 @@ class DivideAndConquer {
       qs.col(c) = qb.col(kept[cols[c]]).segment(r0, nr);
       us.row(c) = u.row(cols[c]);
     }
-    product.middleRows(r0, nr).noalias() = qs * us;
+    // Threads take column ranges, each one single-threaded GEMM: Eigen's own
+    // parallel GEMM synchronises by busy-waiting, which stalls for a time
+    // slice whenever the other core is taken by another process.
+    const Index k = u.cols();
+    const Index chunks = nr * k >= kParallelProduct ? std::min<Index>(thread_count(), k) : 1;
+#pragma omp parallel for schedule(static, 1) if (chunks > 1)
+    for (Index ch = 0; ch < chunks; ++ch) {
+      const Index c0 = k * ch / chunks, c1 = k * (ch + 1) / chunks;
+      product.block(r0, c0, nr, c1 - c0).noalias() = qs * us.middleCols(c0, c1 - c0);
+    }
   }
 
   VectorXd& d_;
