@@ -46,7 +46,13 @@ void apply_householder_q(const ColMatrixXd& reflectors, const VectorXd& tau, Col
 // destroyed.
 void tridiagonal_eigen_dc(VectorXd& d, VectorXd& e, ColMatrixXd& z);
 
-// Eigenvalues only (ascending, in `d`), by implicit QR; `e` is destroyed.
+// Eigenvalues (ascending, in d[0:n]) and eigenvectors (columns of the n x n
+// block at z, leading dimension ldz) of the tridiagonal matrix (d, e), scaled
+// to norm at most 1, by implicit QL; e needs n entries (e[n-1] is scratch) and is destroyed.
+// Returns false if the iteration did not converge. Meant for small n.
+bool tridiagonal_ql_vectors(double* d, double* e, Index n, double* z, Index ldz);
+
+// Eigenvalues only (ascending, in `d`), by root-free implicit QL; `e` is destroyed.
 void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e);
 
 // Eigenvectors (columns of `z`, n x m) of the tridiagonal matrix (d, e) for the

@@ -37,7 +37,8 @@ constexpr Index kParallelHalves = 512;  // solve the two top halves concurrently
 
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
-constexpr Index kRowBlock = 256;  // rows per task of the Gu-Eisenstat products
+constexpr Index kRowBlock = 256;               // rows per task of the Gu-Eisenstat products
+constexpr Index kParallelProduct = 256 * 256;  // entries of a merge product split among threads
 
 // Where the support of an eigenvector column lies in a merge: the top half,
 // both halves (after a deflating rotation mixed them), or the bottom half.
@@ -185,16 +186,10 @@ class DivideAndConquer {
       q_(lo, lo) = 1.0;
       return;
     }
-    Eigen::SelfAdjointEigenSolver<ColMatrixXd> solver;
-    VectorXd diag = d_.segment(lo, n);
-    VectorXd sub = e_.segment(lo, n - 1);
-    solver.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
-    if (solver.info() != Eigen::Success) {
-      failed_ = true;
-      return;
-    }
-    d_.segment(lo, n) = solver.eigenvalues();
-    q_.block(lo, lo, n, n) = solver.eigenvectors();
+    // The coupling e_[lo + n - 1] belongs to the parent merge: work on a copy.
+    double sub[kLeaf];
+    for (Index i = 0; i + 1 < n; ++i) sub[i] = e_[lo + i];
+    if (!tridiagonal_ql_vectors(d_.data() + lo, sub, n, &q_(lo, lo), q_.rows())) failed_ = true;
   }
 
   void merge(Index lo, Index n1, Index n, double beta) {
@@ -369,7 +364,16 @@ class DivideAndConquer {
       qs.col(c) = qb.col(kept[cols[c]]).segment(r0, nr);
       us.row(c) = u.row(cols[c]);
     }
-    product.middleRows(r0, nr).noalias() = qs * us;
+    // Threads take column ranges, each one single-threaded GEMM: Eigen's own
+    // parallel GEMM synchronises by busy-waiting, which stalls for a time
+    // slice whenever the other core is taken by another process.
+    const Index k = u.cols();
+    const Index chunks = nr * k >= kParallelProduct ? std::min<Index>(thread_count(), k) : 1;
+#pragma omp parallel for schedule(static, 1) if (chunks > 1)
+    for (Index ch = 0; ch < chunks; ++ch) {
+      const Index c0 = k * ch / chunks, c1 = k * (ch + 1) / chunks;
+      product.block(r0, c0, nr, c1 - c0).noalias() = qs * us.middleCols(c0, c1 - c0);
+    }
   }
 
   VectorXd& d_;
@@ -397,75 +401,6 @@ void tridiagonal_eigen_dc(VectorXd& d, VectorXd& e, ColMatrixXd& z) {
   DivideAndConquer(d, e, z, failed).solve(0, n, true);
   if (failed) throw std::runtime_error("eigh: the tridiagonal QR iteration did not converge");
   d *= scale;
-}
-
-void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
-  const Index n = d.size();
-  if (n <= 1) return;
-  const double scale = std::max(d.cwiseAbs().maxCoeff(), e.cwiseAbs().maxCoeff());
-  if (scale == 0.0) return;
-  // Implicit QL with Wilkinson shifts on T / scale (tql1). The splitting test
-  // |e_i| <= eps sqrt(|d_i| |d_i+1|) is relative, which keeps small
-  // eigenvalues of graded matrices; the absolute floor 1e-3 eps ||T|| (far
-  // below the error of the reduction) ends the iteration on clusters of
-  // eigenvalues at zero, where the relative test converges slowly.
-  std::vector<double> dd(n), ee(n, 0.0);
-  for (Index i = 0; i < n; ++i) dd[i] = d[i] / scale;
-  for (Index i = 0; i + 1 < n; ++i) ee[i] = e[i] / scale;
-  const double eps = 2.0 * kEps;
-  const double floor = 1e-3 * eps;
-  const double safe_min = std::numeric_limits<double>::min();
-  Index budget = 30 * n;  // total iterations, as LAPACK's dsterf allows
-  for (Index l = 0; l < n; ++l) {
-    for (;;) {
-      Index m = l;
-      for (; m + 1 < n; ++m) {
-        const double em = std::abs(ee[m]);
-        if (em <= floor ||
-            em <= eps * std::sqrt(std::abs(dd[m])) * std::sqrt(std::abs(dd[m + 1])) + safe_min) {
-          break;
-        }
-      }
-      if (m == l) break;
-      if (--budget < 0) {
-        throw std::runtime_error("eigh: the tridiagonal QL iteration did not converge");
-      }
-      double g = (dd[l + 1] - dd[l]) / (2.0 * ee[l]);
-      double r = std::hypot(g, 1.0);
-      g = dd[m] - dd[l] + ee[l] / (g + std::copysign(r, g));
-      double s = 1.0, c = 1.0, p = 0.0;
-      bool underflow = false;
-      for (Index i = m - 1; i >= l; --i) {
-        const double f = s * ee[i];
-        const double b = c * ee[i];
-        // T is scaled to unit norm, so f^2 + g^2 only underflows when both
-        // are below 1e-154; hypot (slow) handles that rare case.
-        r = std::sqrt(f * f + g * g);
-        if (r < 1e-150) r = std::hypot(f, g);
-        ee[i + 1] = r;
-        if (r == 0.0) {  // the rotation vanished: split here and restart
-          dd[i + 1] -= p;
-          ee[m] = 0.0;
-          underflow = true;
-          break;
-        }
-        const double r_inv = 1.0 / r;
-        s = f * r_inv;
-        c = g * r_inv;
-        g = dd[i + 1] - p;
-        r = (dd[i] - g) * s + 2.0 * c * b;
-        p = s * r;
-        dd[i + 1] = g + p;
-        g = c * r - b;
-      }
-      if (underflow) continue;
-      dd[l] -= p;
-      ee[l] = g;
-      ee[m] = 0.0;
-    }
-  }
-  std::sort(dd.begin(), dd.end());
-  for (Index i = 0; i < n; ++i) d[i] = dd[i] * scale;
 }
 
 }  // namespace descramble::detail

@@ -1,5 +1,5 @@
 // Blocked Householder tridiagonalisation (the dsytrd/dlatrd scheme, lower
-// triangle) and the blocked back-transformation with compact-WY blocks.
+// triangle).
 //
 // A panel of kPanel columns is reduced with matrix-vector work while the
 // trailing matrix stays untouched; the panel's reflectors V and the vectors
@@ -9,11 +9,19 @@
 // J. Comput. Appl. Math. 27 (1989) 215-227, doi:10.1016/0377-0427(89)90367-1).
 // Half of the flops remain in the symmetric matrix-vector product, which is
 // memory bound; it reads only the lower triangle and four columns per sweep.
+//
+// The panels run inside one parallel region: the threads split the product by
+// columns (equal triangle area) and every vector operation by rows, and meet
+// at four TeamBarrier waits per column. Forking a parallel region per product
+// instead (two OpenMP barriers per column) made two threads slower than one
+// whenever the other core was busy.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
 #include "eigh_internal.hpp"
+#include "eigh_team.hpp"
 
 #ifdef DESCRAMBLE_HAVE_OPENMP
 #include <omp.h>
@@ -24,14 +32,8 @@ namespace descramble::detail {
 namespace {
 
 constexpr Index kPanel = 32;       // reflectors per panel (dlatrd's nb)
-constexpr Index kUnblocked = 128;  // trailing size finished by a single panel
+constexpr Index kUnblocked = 256;  // trailing size finished without panels (measured)
 constexpr Index kTile = 128;       // column tile of the rank-2k trailing update
-// Reflectors per compact-WY block: wider blocks make better GEMMs, but
-// building T costs O(n^2 b), which matters for small n.
-constexpr Index kBackBlockSmall = 64;
-constexpr Index kBackBlockLarge = 128;
-constexpr Index kBackBlockSwitch = 1536;
-constexpr Index kParallelSymv = 256;
 
 // y[0:m] += L[:, c0:c1] contribution of the symmetric matrix whose lower
 // triangle is the m x m block at `a` (leading dimension lda). Four columns per
@@ -79,99 +81,237 @@ void symv_lower_columns(const double* a, Index lda, Index m, const double* v, do
   }
 }
 
-// y = A v, A symmetric with its lower triangle in the m x m block at `a`.
-// Threads take column ranges of equal triangle area and private accumulators.
-void symv_lower(const double* a, Index lda, Index m, const double* v, double* y) {
-  std::fill(y, y + m, 0.0);
-  const int threads = m >= kParallelSymv ? thread_count() : 1;
-  if (threads <= 1) {
-    symv_lower_columns(a, lda, m, v, y, 0, m);
-    return;
-  }
-  std::vector<Index> bounds(threads + 1);
-  for (int t = 0; t <= threads; ++t) {
-    // Column c splits the triangle at area fraction 1 - (1 - c/m)^2.
-    const double frac = 1.0 - std::sqrt(1.0 - static_cast<double>(t) / threads);
-    bounds[t] = std::min<Index>(m, static_cast<Index>(std::llround(frac * m)) & ~Index(3));
-  }
-  bounds[threads] = m;
-  std::vector<double> partial(static_cast<size_t>(threads - 1) * m, 0.0);
-#pragma omp parallel num_threads(threads)
-  {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-    const int t = omp_get_thread_num();
-#else
-    const int t = 0;
-#endif
-    double* out = t == 0 ? y : partial.data() + static_cast<size_t>(t - 1) * m;
-    symv_lower_columns(a, lda, m, v, out, bounds[t], bounds[t + 1]);
-  }
-  for (int t = 1; t < threads; ++t) {
-    const double* p = partial.data() + static_cast<size_t>(t - 1) * m;
-    for (Index k = 0; k < m; ++k) y[k] += p[k];
-  }
+// First column of thread t's share of an m-column lower triangle split among
+// `threads` in equal areas (column c splits it at area 1 - (1 - c/m)^2);
+// multiples of 4 so that the kernel's four-column sweeps stay whole.
+Index area_split(Index m, int t, int threads) {
+  if (t >= threads) return m;
+  const double frac = 1.0 - std::sqrt(1.0 - static_cast<double>(t) / threads);
+  return std::min<Index>(m, static_cast<Index>(std::llround(frac * m)) & ~Index(3));
 }
 
-// Reduce the first nb columns of the trailing block B = a[j0:, j0:] (dlatrd,
-// lower). Returns in w the m x nb matrix W with B_trailing -= V W^T + W V^T.
-void reduce_panel(ColMatrixXd& a, Index j0, Index nb, VectorXd& d, VectorXd& e, VectorXd& tau,
-                  ColMatrixXd& w) {
+// Householder reflector (dlarfg) for the column (alpha, x) with |x| = xnorm:
+// returns beta and tau; x is to be scaled by the returned factor.
+struct Reflector {
+  double beta, tau, scale;
+};
+Reflector make_reflector(double alpha, double xnorm) {
+  if (xnorm == 0.0) return {alpha, 0.0, 1.0};
+  const double beta = -std::copysign(std::hypot(alpha, xnorm), alpha);
+  return {beta, (beta - alpha) / beta, 1.0 / (alpha - beta)};
+}
+
+// Reduce the whole trailing block B = a[j0:, j0:] without panels (dsytd2,
+// lower): per column, w = tau B22 v + gamma v and B22 -= v w^T + w v^T.
+// The rank-2 update of step i is fused with the product of step i + 1: each
+// column of B22 is updated and then immediately multiplied by the next
+// reflector while it is in cache, so every step makes one read-write pass
+// over the trailing matrix and calls no GEMV (which dominate dlatrd on
+// blocks of a few dozen columns).
+void reduce_unblocked(ColMatrixXd& a, Index j0, VectorXd& d, VectorXd& e, VectorXd& tau) {
   const Index n = a.rows();
   const Index m = n - j0;
   auto b = a.block(j0, j0, m, m);
-  w.setZero(m, nb);
-  VectorXd tmp(nb);
-  for (Index i = 0; i < nb; ++i) {
-    if (i > 0) {
-      // Bring column i up to date with the panel's earlier reflectors.
-      b.col(i).tail(m - i).noalias() -= b.block(i, 0, m - i, i) * w.row(i).head(i).transpose();
-      b.col(i).tail(m - i).noalias() -= w.block(i, 0, m - i, i) * b.row(i).head(i).transpose();
-    }
-    d[j0 + i] = b(i, i);
-    if (i + 1 >= m) continue;
-    // Householder reflector (dlarfg) annihilating b[i+2:, i].
-    const double alpha = b(i + 1, i);
+  if (m == 1) {
+    d[j0] = b(0, 0);
+    return;
+  }
+  // Indexed by the row of B: y[k] = (B22 v)[k], w[k] the rank-2 partner of v.
+  std::vector<double> y(m), w(m);
+  auto reflect = [&](Index i) {  // reflector of column i; v = b(i+1:, i)
     auto x = b.col(i).segment(i + 2, m - i - 2);
-    const double xnorm = x.norm();
-    double t = 0.0, beta = alpha;
-    if (xnorm != 0.0) {
-      beta = -std::copysign(std::hypot(alpha, xnorm), alpha);
-      t = (beta - alpha) / beta;
-      x *= 1.0 / (alpha - beta);
-    }
-    e[j0 + i] = beta;
-    tau[j0 + i] = t;
+    const Reflector h = make_reflector(b(i + 1, i), x.norm());
+    x *= h.scale;
+    e[j0 + i] = h.beta;
+    tau[j0 + i] = h.tau;
     b(i + 1, i) = 1.0;
-    const Index r = m - i - 1;
-    auto v = b.col(i).tail(r);
-    auto wc = w.col(i).tail(r);
-    symv_lower(&b(i + 1, i + 1), n, r, v.data(), wc.data());
-    if (i > 0) {
-      auto vp = b.block(i + 1, 0, r, i);
-      auto wp = w.block(i + 1, 0, r, i);
-      tmp.head(i).noalias() = wp.transpose() * v;
-      wc.noalias() -= vp * tmp.head(i);
-      tmp.head(i).noalias() = vp.transpose() * v;
-      wc.noalias() -= wp * tmp.head(i);
+    return h.tau;
+  };
+  double t = reflect(0);
+  std::fill(y.begin(), y.end(), 0.0);
+  symv_lower_columns(&b(1, 1), n, m - 1, &b(1, 0), y.data() + 1, 0, m - 1);
+  for (Index i = 0;; ++i) {
+    d[j0 + i] = b(i, i);
+    const double* v = &b(0, i);  // v[k] for rows k >= i + 1
+    double yv = 0;
+    for (Index k = i + 1; k < m; ++k) yv += y[k] * v[k];
+    const double gamma = -0.5 * t * t * yv;
+    for (Index k = i + 1; k < m; ++k) w[k] = t * y[k] + gamma * v[k];
+    // Column i + 1 first: the next reflector comes from it.
+    double* c1 = &b(0, i + 1);
+    const double v1 = v[i + 1], w1 = w[i + 1];
+    for (Index k = i + 1; k < m; ++k) c1[k] -= v[k] * w1 + w[k] * v1;
+    if (i + 2 >= m) {
+      d[j0 + i + 1] = b(i + 1, i + 1);
+      return;
     }
-    wc *= t;
-    const double gamma = -0.5 * t * wc.dot(v);
-    wc += gamma * v;
+    t = reflect(i + 1);
+    const double* u = &b(0, i + 1);  // next reflector, rows >= i + 2
+    std::fill(y.begin() + i + 2, y.end(), 0.0);
+    for (Index j = i + 2; j < m; ++j) {
+      double* c = &b(0, j);
+      const double vj = v[j], wj = w[j], uj = u[j];
+      c[j] -= v[j] * wj + w[j] * vj;
+      double s = c[j] * uj;
+#pragma omp simd reduction(+ : s)
+      for (Index k = j + 1; k < m; ++k) {
+        const double updated = c[k] - (v[k] * wj + w[k] * vj);
+        c[k] = updated;
+        y[k] += updated * uj;
+        s += updated * u[k];
+      }
+      y[j] += s;
+    }
   }
 }
 
-// Lower triangle of a[s:, s:] -= V W^T + W V^T as GEMMs of inner size 2nb on
-// column tiles; threads take whole tiles (diagonal tiles compute their upper
-// part too, which is never read).
-void rank2k_update_lower(ColMatrixXd& a, Index s, const ColMatrixXd& vw, const ColMatrixXd& wv) {
-  const Index m = a.rows() - s;
+// What the threads of a team share while reducing panels.
+struct Team {
+  explicit Team(int threads_, Index n)
+      : threads(threads_), barrier(threads_), partial(threads_), scratch(threads_) {
+    for (auto& p : partial) p.resize(n);
+  }
+  int threads;
+  TeamBarrier barrier;
+  std::vector<VectorXd> partial;  // per-thread accumulators of the product
+  // Per-thread partial sums, a cache line apart so that writes do not collide.
+  struct alignas(64) Sums {
+    double norm2 = 0, dot = 0;
+    double p[kPanel] = {}, q[kPanel] = {};
+  };
+  std::vector<Sums> scratch;
+  // Scalars one thread produces for all (written before a barrier).
+  alignas(64) double alpha = 0;  // b(i+1, i) before it becomes v's leading 1
+  double y_first = 0;            // W(i+1, i) before its gamma correction
+  alignas(64) std::atomic<Index> next_tile{0};
+};
+
+// Rows [lo, hi) of the panel owned by thread t: a fixed split of [0, m) cut to
+// the active rows [from, m). Fixed, so that each row of V and W is written and
+// read by one thread only (except the rows handed over through Team).
+struct RowRange {
+  Index lo, hi;
+  Index size() const { return hi - lo; }
+};
+RowRange own_rows(Index m, int t, int threads, Index from) {
+  const Index lo = m * t / threads, hi = m * (t + 1) / threads;
+  return {std::max(lo, from), std::max(hi, from)};
+}
+
+// reduce_panel for panels with m > nb, executed by every thread t of the team.
+void reduce_panel_team(ColMatrixXd& a, Index j0, Index nb, VectorXd& d, VectorXd& e, VectorXd& tau,
+                       ColMatrixXd& w, Team& team, int t) {
+  const Index n = a.rows();
+  const Index m = n - j0;
+  const int threads = team.threads;
+  auto b = a.block(j0, j0, m, m);
+  Team::Sums& mine = team.scratch[t];
+  VectorXd wrow(nb), p(nb), q(nb);
+  double w_last = 0;  // W(i, i-1), handed over from the previous step
+  for (Index i = 0; i < nb; ++i) {
+    // (A) Column i brought up to date on own rows; the partial norm of x.
+    const RowRange ra = own_rows(m, t, threads, i);
+    if (i > 0) {
+      for (Index c = 0; c + 1 < i; ++c) wrow[c] = w(i, c);
+      wrow[i - 1] = w_last;
+      if (ra.size() > 0) {
+        b.col(i).segment(ra.lo, ra.size()).noalias() -=
+            b.block(ra.lo, 0, ra.size(), i) * wrow.head(i);
+        b.col(i).segment(ra.lo, ra.size()).noalias() -=
+            w.block(ra.lo, 0, ra.size(), i) * b.row(i).head(i).transpose();
+      }
+    }
+    if (ra.lo <= i && i < ra.hi) d[j0 + i] = b(i, i);
+    if (ra.lo <= i + 1 && i + 1 < ra.hi) {
+      team.alpha = b(i + 1, i);
+      b(i + 1, i) = 1.0;
+    }
+    const RowRange rx = own_rows(m, t, threads, i + 2);
+    mine.norm2 = b.col(i).segment(rx.lo, rx.size()).squaredNorm();
+    team.barrier.wait();
+
+    // (B) The reflector, computed alike by every thread; x scaled on own rows.
+    double norm2 = 0;
+    for (int s = 0; s < threads; ++s) norm2 += team.scratch[s].norm2;
+    const Reflector h = make_reflector(team.alpha, std::sqrt(norm2));
+    b.col(i).segment(rx.lo, rx.size()) *= h.scale;
+    if (t == 0) {
+      e[j0 + i] = h.beta;
+      tau[j0 + i] = h.tau;
+    }
+    team.barrier.wait();
+
+    // (C) y = B22 v by column shares; p = W^T v and q = V^T v on own rows.
+    const Index r = m - i - 1;
+    const double* v = &b(i + 1, i);
+    const Index c0 = area_split(r, t, threads), c1 = area_split(r, t + 1, threads);
+    double* acc = team.partial[t].data();
+    std::fill(acc + c0, acc + r, 0.0);
+    symv_lower_columns(&b(i + 1, i + 1), n, r, v, acc, c0, c1);
+    const RowRange rv = own_rows(m, t, threads, i + 1);
+    if (i > 0) {
+      Eigen::Map<VectorXd> pm(mine.p, i), qm(mine.q, i);
+      if (rv.size() > 0) {
+        auto vs = b.col(i).segment(rv.lo, rv.size());
+        pm.noalias() = w.block(rv.lo, 0, rv.size(), i).transpose() * vs;
+        qm.noalias() = b.block(rv.lo, 0, rv.size(), i).transpose() * vs;
+      } else {
+        pm.setZero();
+        qm.setZero();
+      }
+    }
+    team.barrier.wait();
+
+    // (D) y = tau (B22 v - V p - W q) on own rows; the partial dot y.v.
+    auto y = w.col(i).segment(rv.lo, rv.size());
+    if (rv.size() > 0) {
+      y.setZero();
+      for (int s = 0; s < threads; ++s) {
+        // Thread s's accumulator covers rows from its first column on.
+        const Index from = std::max(rv.lo, area_split(r, s, threads) + i + 1);
+        if (from < rv.hi) {
+          y.tail(rv.hi - from) +=
+              Eigen::Map<const VectorXd>(team.partial[s].data() + (from - i - 1), rv.hi - from);
+        }
+      }
+      if (i > 0) {
+        p.head(i).setZero();
+        q.head(i).setZero();
+        for (int s = 0; s < threads; ++s) {
+          p.head(i) += Eigen::Map<const VectorXd>(team.scratch[s].p, i);
+          q.head(i) += Eigen::Map<const VectorXd>(team.scratch[s].q, i);
+        }
+        y.noalias() -= b.block(rv.lo, 0, rv.size(), i) * p.head(i);
+        y.noalias() -= w.block(rv.lo, 0, rv.size(), i) * q.head(i);
+      }
+      y *= h.tau;
+      if (rv.lo == i + 1) team.y_first = y[0];
+    }
+    mine.dot = rv.size() > 0 ? y.dot(b.col(i).segment(rv.lo, rv.size())) : 0.0;
+    team.barrier.wait();
+
+    // (E) W's column: y += gamma v on own rows.
+    double dot = 0;
+    for (int s = 0; s < threads; ++s) dot += team.scratch[s].dot;
+    const double gamma = -0.5 * h.tau * dot;
+    if (rv.size() > 0) y += gamma * b.col(i).segment(rv.lo, rv.size());
+    w_last = team.y_first + gamma;  // v's leading entry is 1
+  }
+}
+
+// Lower triangle of a[s:s+m, s:s+m] -= VW[0:m] WV[0:m]^T (inner size 2 nb) on
+// column tiles, which the threads of the team take in turn; diagonal tiles
+// compute their upper part too, which is never read.
+void rank2k_update_team(ColMatrixXd& a, Index s, Index m, const ColMatrixXd& vw,
+                        const ColMatrixXd& wv, Team& team) {
   const Index tiles = (m + kTile - 1) / kTile;
-#pragma omp parallel for schedule(dynamic, 1) if (m > 2 * kTile)
-  for (Index t = 0; t < tiles; ++t) {
-    const Index c = t * kTile;
+  for (;;) {
+    const Index tile = team.next_tile.fetch_add(1, std::memory_order_relaxed);
+    if (tile >= tiles) break;
+    const Index c = tile * kTile;
     const Index width = std::min(kTile, m - c);
     a.block(s + c, s + c, m - c, width).noalias() -=
-        vw.bottomRows(m - c) * wv.middleRows(c, width).transpose();
+        vw.block(c, 0, m - c, vw.cols()) * wv.block(c, 0, width, wv.cols()).transpose();
   }
 }
 
@@ -183,71 +323,57 @@ void tridiagonalize(ColMatrixXd& a, VectorXd& d, VectorXd& e, VectorXd& tau) {
   e.setZero(std::max<Index>(n - 1, 0));
   tau.setZero(std::max<Index>(n - 1, 0));
   if (n == 0) return;
-  ColMatrixXd w, vw, wv;
-  Index j0 = 0;
-  while (n - j0 > kUnblocked) {
-    reduce_panel(a, j0, kPanel, d, e, tau, w);
-    const Index m = n - j0 - kPanel;
-    vw.resize(m, 2 * kPanel);
-    wv.resize(m, 2 * kPanel);
-    vw.leftCols(kPanel) = a.block(j0 + kPanel, j0, m, kPanel);
-    vw.rightCols(kPanel) = w.bottomRows(m);
-    wv.leftCols(kPanel) = w.bottomRows(m);
-    wv.rightCols(kPanel) = a.block(j0 + kPanel, j0, m, kPanel);
-    rank2k_update_lower(a, j0 + kPanel, vw, wv);
-    j0 += kPanel;
-  }
-  reduce_panel(a, j0, n - j0, d, e, tau, w);
-}
-
-void apply_householder_q(const ColMatrixXd& reflectors, const VectorXd& tau, ColMatrixXd& z) {
-  const Index n = reflectors.rows();
-  const Index count = n - 1;  // reflectors v_0 .. v_{n-2}
-  if (count <= 0 || z.cols() == 0) return;
-  const Index block = n < kBackBlockSwitch ? kBackBlockSmall : kBackBlockLarge;
-  const Index blocks = (count + block - 1) / block;
-  // Compact WY factors of every block (dlarft, forward):
-  // H_j0 ... H_j0+b-1 = I - V T V^T with V unit lower trapezoidal.
-  std::vector<ColMatrixXd> vs(blocks), ts(blocks);
-#pragma omp parallel for schedule(dynamic, 1) if (n > 512)
-  for (Index blk = 0; blk < blocks; ++blk) {
-    const Index j0 = blk * block;
-    const Index b = std::min(block, count - j0);
-    const Index r = n - j0 - 1;  // rows touched: j0+1 .. n-1
-    ColMatrixXd& v = vs[blk];
-    ColMatrixXd& t = ts[blk];
-    v.setZero(r, b);
-    for (Index c = 0; c < b; ++c) {
-      v(c, c) = 1.0;
-      v.col(c).tail(r - c - 1) = reflectors.col(j0 + c).tail(r - c - 1);
-    }
-    const ColMatrixXd vtv = v.transpose() * v;
-    t.setZero(b, b);
-    for (Index c = 0; c < b; ++c) {
-      const double tc = tau[j0 + c];
-      t(c, c) = tc;
-      if (c > 0 && tc != 0.0) {
-        const VectorXd col = -tc * vtv.col(c).head(c);
-        t.col(c).head(c).noalias() = t.topLeftCorner(c, c).triangularView<Eigen::Upper>() * col;
+  ColMatrixXd w;
+  Index blocked_end = 0;  // columns reduced by full panels
+  while (n - blocked_end > kUnblocked) blocked_end += kPanel;
+  if (blocked_end > 0) {
+    w.resize(n, kPanel);
+    ColMatrixXd vw(n, 2 * kPanel), wv(n, 2 * kPanel);
+    // Every panel and its trailing update, by member t of the team.
+    auto reduce_panels = [&](Team& team, int t) {
+      for (Index j0 = 0; j0 < blocked_end; j0 += kPanel) {
+        reduce_panel_team(a, j0, kPanel, d, e, tau, w, team, t);
+        // The rank-2k operands [V W] and [W V] below the panel, copied by the
+        // rows each thread owned in the panel (no barrier needed before).
+        const Index m = n - j0 - kPanel;
+        const RowRange rr = own_rows(n - j0, t, team.threads, kPanel);
+        if (rr.size() > 0) {
+          auto vp = a.block(j0 + rr.lo, j0, rr.size(), kPanel);
+          auto wp = w.block(rr.lo, 0, rr.size(), kPanel);
+          const Index row = rr.lo - kPanel;
+          vw.block(row, 0, rr.size(), kPanel) = vp;
+          vw.block(row, kPanel, rr.size(), kPanel) = wp;
+          wv.block(row, 0, rr.size(), kPanel) = wp;
+          wv.block(row, kPanel, rr.size(), kPanel) = vp;
+        }
+        if (t == 0) team.next_tile.store(0, std::memory_order_relaxed);
+        team.barrier.wait();
+        rank2k_update_team(a, j0 + kPanel, m, vw, wv, team);
+        team.barrier.wait();
+      }
+    };
+    const int threads = thread_count();
+    Team team(threads, n);
+#pragma omp parallel num_threads(threads)
+    {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+      const int t = omp_get_thread_num();
+      const int got = omp_get_num_threads();
+#else
+      const int t = 0;
+      const int got = 1;
+#endif
+      if (got == threads) {
+        reduce_panels(team, t);
+      } else if (t == 0) {
+        // Fewer threads than asked for (a nested or limited region): a team
+        // that waited for the missing ones would never pass its barrier.
+        Team solo(1, n);
+        reduce_panels(solo, 0);
       }
     }
   }
-  // Columns of z are independent: each thread applies every block to its own
-  // column range, with no synchronisation between blocks.
-  const Index chunks = std::min<Index>(thread_count(), std::max<Index>(1, z.cols() / 64));
-#pragma omp parallel for schedule(static, 1) if (chunks > 1)
-  for (Index ch = 0; ch < chunks; ++ch) {
-    const Index c0 = z.cols() * ch / chunks, c1 = z.cols() * (ch + 1) / chunks;
-    ColMatrixXd vtz;
-    // Q z = H_0 (H_1 (... H_{n-2} z)): the last block is applied first.
-    for (Index blk = blocks - 1; blk >= 0; --blk) {
-      const Index r = n - blk * block - 1;
-      auto rows = z.block(n - r, c0, r, c1 - c0);
-      vtz.noalias() = vs[blk].transpose() * rows;
-      vtz = ts[blk].triangularView<Eigen::Upper>() * vtz;
-      rows.noalias() -= vs[blk] * vtz;
-    }
-  }
+  reduce_unblocked(a, blocked_end, d, e, tau);
 }
 
 }  // namespace descramble::detail

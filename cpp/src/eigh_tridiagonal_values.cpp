@@ -1,0 +1,76 @@
+// Eigenvalues of a symmetric tridiagonal matrix without eigenvectors, by the
+// root-free implicit QL iteration of Pal, Walker and Kahan (B. N. Parlett,
+// The Symmetric Eigenvalue Problem, SIAM 1998, section 8.15,
+// doi:10.1137/1.9781611971163; the scheme of LAPACK's dsterf). It works on
+// the squares of the off-diagonal entries, so a QL sweep takes one division
+// per rotation and no square root: the sweep is a chain of dependent
+// operations, and each square root or division on it costs its full latency.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "eigh_internal.hpp"
+
+namespace descramble::detail {
+
+void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
+  const Index n = d.size();
+  if (n <= 1) return;
+  const double scale = std::max(d.cwiseAbs().maxCoeff(), e.cwiseAbs().maxCoeff());
+  if (scale == 0.0) return;
+  // On T / scale: dd the diagonal, ee the squared off-diagonal (ee[n-1] = 0).
+  std::vector<double> dd(n), ee(n, 0.0);
+  for (Index i = 0; i < n; ++i) dd[i] = d[i] / scale;
+  for (Index i = 0; i + 1 < n; ++i) ee[i] = (e[i] / scale) * (e[i] / scale);
+  // Splitting test |e_i| <= eps sqrt(|d_i| |d_i+1|), squared: relative, which
+  // keeps small eigenvalues of graded matrices; the absolute floor
+  // 1e-3 eps ||T|| (far below the error of the reduction) ends the iteration
+  // on clusters of eigenvalues at zero, where the relative test converges slowly.
+  const double eps = std::numeric_limits<double>::epsilon();
+  const double eps2 = eps * eps;
+  const double floor2 = (1e-3 * eps) * (1e-3 * eps);
+  const double safe_min = std::numeric_limits<double>::min();
+  Index budget = 30 * n;  // total sweeps, as LAPACK's dsterf allows
+  for (Index l = 0; l < n; ++l) {
+    for (;;) {
+      Index m = l;
+      for (; m + 1 < n; ++m) {
+        const double em = ee[m];
+        if (em <= floor2 || em <= eps2 * std::abs(dd[m]) * std::abs(dd[m + 1]) + safe_min) break;
+      }
+      if (m == l) break;
+      if (--budget < 0) {
+        throw std::runtime_error("eigh: the tridiagonal QL iteration did not converge");
+      }
+      // Wilkinson's shift from the leading 2 x 2 block.
+      const double rte = std::sqrt(ee[l]);
+      const double g = (dd[l + 1] - dd[l]) / (2.0 * rte);
+      const double sigma = dd[l] - rte / (g + std::copysign(std::hypot(g, 1.0), g));
+      // One QL sweep from the bottom of the block up, with c^2, s^2 in c, s.
+      double c = 1.0, s = 0.0;
+      double gamma = dd[m] - sigma;
+      double p = gamma * gamma;
+      for (Index i = m - 1; i >= l; --i) {
+        const double bb = ee[i];
+        const double r = p + bb;
+        if (i != m - 1) ee[i + 1] = s * r;
+        const double old_c = c;
+        c = p / r;
+        s = bb / r;
+        const double old_gamma = gamma;
+        const double alpha = dd[i];
+        gamma = c * (alpha - sigma) - s * old_gamma;
+        dd[i + 1] = old_gamma + (alpha - gamma);
+        p = c != 0.0 ? gamma * gamma / c : old_c * bb;
+      }
+      ee[l] = s * p;
+      dd[l] = sigma + gamma;
+    }
+  }
+  std::sort(dd.begin(), dd.end());
+  for (Index i = 0; i < n; ++i) d[i] = dd[i] * scale;
+}
+
+}  // namespace descramble::detail

@@ -1,0 +1,200 @@
+"""ds.eigh on both sides of every size crossover of the C++ solver.
+
+The solver switches code paths by size (cpp/src/eigh*.cpp): Eigen's solver up
+to n = 48 (kSmall); the fused unblocked reduction up to a trailing size of 256
+(kUnblocked) and panels of 32 (kPanel) above; the reflector-by-reflector
+back-transformation up to n = 224 (kBackUnblocked), compact-WY blocks above;
+divide-and-conquer leaves of at most 32 (kLeaf) solved by implicit QL; one
+thread below n = 640 (kParallelMin), the threads of the reduction's team above.
+Each test checks a path against LAPACK (numpy) and against closed forms.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import descramble as ds
+
+EPS = np.finfo(np.float64).eps
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_reference():
+    # The LAPACK reference on one thread: its threads spin at every barrier,
+    # which on a loaded 2-core machine costs more than the solves themselves.
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+# Both sides of each crossover, and sizes whose last panel or leaf is ragged.
+CROSSOVER_SIZES = [48, 49, 64, 65, 224, 225, 256, 257, 289]
+
+
+def _orthogonal(rng, n):
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _spectrum_matrix(name, n, rng):
+    """Symmetric matrices with the spectra that stress each phase."""
+    if name == "random":
+        x = rng.standard_normal((n, n))
+        return (x + x.T) / 2
+    q = _orthogonal(rng, n)
+    if name == "clustered":  # half the spectrum within 1e-10 of 1
+        w = np.where(np.arange(n) < n // 2, 1.0, 1.0 + 1e-10 * rng.standard_normal(n))
+    elif name == "graded":
+        w = np.logspace(0, -12, n)
+    elif name == "ties":  # 0, 1, 1, 16, 16, ...: the Fourier operator's pairs
+        w = ((np.arange(n) + 1) // 2).astype(float) ** 4
+    elif name == "rank_deficient":  # a Gram matrix of rank n / 4
+        x = rng.standard_normal((max(n // 4, 1), n))
+        return x.T @ x
+    else:
+        raise AssertionError(name)
+    return (q * w) @ q.T
+
+
+SPECTRA = ["random", "clustered", "graded", "ties", "rank_deficient"]
+
+
+def _quality(a, w, v):
+    scale = max(np.linalg.norm(a, 2), np.finfo(float).tiny)
+    return np.linalg.norm(a @ v - v * w) / scale, np.linalg.norm(v.T @ v - np.eye(v.shape[1]))
+
+
+def _assert_like_lapack(a, w, v):
+    n = a.shape[0]
+    w_ref, v_ref = np.linalg.eigh(a)
+    scale = max(np.abs(w_ref).max(initial=0.0), np.finfo(float).tiny)
+    np.testing.assert_allclose(w, w_ref, rtol=0, atol=50 * n * EPS * scale)
+    assert np.all(np.diff(w) >= 0)
+    res, orth = _quality(a, w, v)
+    res_ref, orth_ref = _quality(a, w_ref, v_ref)
+    floor = 10 * n * EPS
+    assert res <= 10 * res_ref + floor, (res, res_ref)
+    assert orth <= 10 * orth_ref + floor, (orth, orth_ref)
+
+
+@pytest.mark.parametrize("spectrum", SPECTRA)
+@pytest.mark.parametrize("n", CROSSOVER_SIZES, ids=lambda n: f"n{n}")
+def test_every_path_matches_lapack(spectrum, n):
+    a = _spectrum_matrix(spectrum, n, np.random.default_rng(1000 + n))
+    w, v = ds.eigh(a)
+    _assert_like_lapack(a, w, v)
+    w_only = ds.eigh(a, eigvals_only=True)
+    scale = max(np.abs(w).max(), np.finfo(float).tiny)
+    np.testing.assert_allclose(w_only, w, rtol=0, atol=50 * n * EPS * scale)
+
+
+@pytest.mark.parametrize("threads", [1, None], ids=["one-thread", "all-threads"])
+@pytest.mark.parametrize("spectrum", ["random", "ties"])
+def test_team_reduction_with_one_and_all_threads(spectrum, threads):
+    # n = 641 is just above kParallelMin: the reduction's team splits rows and
+    # columns among the OpenMP threads (one-thread: the same code with a team of one).
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    n = 641
+    a = _spectrum_matrix(spectrum, n, np.random.default_rng(7))
+    with threadpoolctl.threadpool_limits(limits=threads, user_api="openmp"):
+        w, v = ds.eigh(a)
+        w_only = ds.eigh(a, eigvals_only=True)
+    _assert_like_lapack(a, w, v)
+    np.testing.assert_allclose(w_only, w, rtol=0, atol=50 * n * EPS * np.abs(w).max())
+
+
+@pytest.mark.parametrize("n", [49, 225, 300], ids=lambda n: f"n{n}")
+def test_second_difference_matrix_in_closed_form(n):
+    # tridiag(-1, 2, -1): eigenvalues 2 - 2 cos(k pi / (n + 1)), eigenvectors
+    # sin(j k pi / (n + 1)); all simple, so each vector is fixed up to sign.
+    a = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+    k = np.arange(1, n + 1)
+    w_exact = 2 - 2 * np.cos(k * np.pi / (n + 1))
+    v_exact = np.sin(np.outer(k, k) * np.pi / (n + 1)) * np.sqrt(2 / (n + 1))
+    w, v = ds.eigh(a)
+    np.testing.assert_allclose(w, w_exact, rtol=0, atol=20 * n * EPS)
+    np.testing.assert_allclose(np.abs(v_exact.T @ v), np.eye(n), atol=1e-9)
+    np.testing.assert_allclose(ds.eigh(a, eigvals_only=True), w_exact, rtol=0, atol=20 * n * EPS)
+
+
+def _wilkinson_plus(m):
+    """W_{2m+1}^+: diagonal |m - i|, unit off-diagonal; its eigenvalues come in
+    pairs that agree to many digits (hard for splitting tests and deflation)."""
+    return np.diag(np.abs(np.arange(2 * m + 1) - m).astype(float)) + (
+        np.eye(2 * m + 1, k=1) + np.eye(2 * m + 1, k=-1)
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["wilkinson", "glued-wilkinson", "split", "graded-tridiagonal", "identity-plus-rank-one"],
+)
+def test_hard_tridiagonal_spectra_match_lapack(name):
+    rng = np.random.default_rng(3)
+    if name == "wilkinson":
+        a = _wilkinson_plus(60)
+    elif name == "glued-wilkinson":  # copies of W_21^+ coupled by 1e-9
+        blocks = [_wilkinson_plus(10)] * 6
+        n = 21 * len(blocks)
+        a = np.zeros((n, n))
+        for i, b in enumerate(blocks):
+            a[21 * i : 21 * (i + 1), 21 * i : 21 * (i + 1)] = b
+        glue = np.arange(21, n, 21)
+        a[glue, glue - 1] = a[glue - 1, glue] = 1e-9
+    elif name == "split":  # exact zeros on the off-diagonal: independent blocks
+        n = 150
+        off = rng.standard_normal(n - 1)
+        off[::9] = 0.0
+        a = np.diag(rng.standard_normal(n)) + np.diag(off, 1) + np.diag(off, -1)
+    elif name == "graded-tridiagonal":
+        n = 120
+        d = np.logspace(0, -14, n)
+        off = np.sqrt(d[:-1] * d[1:]) / 4
+        a = np.diag(d) + np.diag(off, 1) + np.diag(off, -1)
+    else:  # 1 repeated n - 1 times
+        n = 200
+        u = rng.standard_normal(n)
+        a = np.eye(n) + np.outer(u, u)
+    w, v = ds.eigh(a)
+    _assert_like_lapack(a, w, v)
+    n = a.shape[0]
+    w_ref = np.linalg.eigvalsh(a)
+    np.testing.assert_allclose(
+        ds.eigh(a, eigvals_only=True), w_ref, rtol=0, atol=50 * n * EPS * np.abs(w_ref).max()
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(40, 300), seed=st.integers(0, 2**32 - 1))
+def test_eigenvalues_are_invariant_under_permutation_similarity(n, seed):
+    # eig(P A P^T) = eig(A): the reduction sees a different matrix, the same spectrum.
+    rng = np.random.default_rng(seed)
+    a = _spectrum_matrix("random", n, rng)
+    p = rng.permutation(n)
+    w = ds.eigh(a, eigvals_only=True)
+    w_perm, v_perm = ds.eigh(a[np.ix_(p, p)])
+    tol = 50 * n * EPS * np.abs(w).max()
+    np.testing.assert_allclose(w_perm, w, rtol=0, atol=tol)
+    # The permuted eigenvectors are eigenvectors of A.
+    v = np.empty_like(v_perm)
+    v[p] = v_perm
+    res, orth = _quality(a, w_perm, v)
+    assert res <= 100 * n * EPS and orth <= 100 * n * EPS
+
+
+def test_concurrent_calls_from_python_threads():
+    # Each call runs its own team (the binding releases the GIL): two solves at
+    # once must neither block each other nor mix their results.
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = 641
+    mats = [_spectrum_matrix("random", n, np.random.default_rng(s)) for s in (21, 22)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(ds.eigh, mats))
+    for a, (w, v) in zip(mats, results, strict=True):
+        _assert_like_lapack(a, w, v)
