@@ -17,7 +17,7 @@ import numpy as np
 
 import descramble as ds
 
-from ._harness import best_time, record
+from ._harness import best_time, record, settle_thread_pools
 
 FULL_SIZES = [256, 1024, 2048, 4096]
 QUICK_SIZES = [64]
@@ -47,6 +47,7 @@ def _objective(p: np.ndarray, lam: np.ndarray, t: np.ndarray, g: np.ndarray) -> 
 
 def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Best time of ``fn`` and its result; large cases run once, without a warm-up."""
+    settle_thread_pools()  # the previous call's BLAS workers may still spin
     if repeat > 1:
         return best_time(fn, repeat=repeat), fn()
     t0 = time.perf_counter()

@@ -17,25 +17,34 @@ import numpy as np
 
 import descramble as ds
 
-from ._harness import record
+from ._harness import record, settle_thread_pools
 
 AREA = "eigh"
 K_LEADING = 10
 
 
-def _paired_best(ours: Callable[[], Any], peer: Callable[[], Any], repeat: int) -> tuple:
-    """Best times of two functions run alternately, so load changes hit both alike."""
+def _paired_best(
+    ours: Callable[[], Any], peer: Callable[[], Any], repeat: int, settle: bool = False
+) -> tuple:
+    """Best times of two functions run alternately, so load changes hit both alike.
+
+    ``settle``: pause before each timed call (see ``settle_thread_pools``); used
+    where both sides run multithreaded.
+    """
     ours()
     peer()
     best_ours = best_peer = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        ours()
-        t1 = time.perf_counter()
-        peer()
-        t2 = time.perf_counter()
-        best_ours = min(best_ours, t1 - t0)
-        best_peer = min(best_peer, t2 - t1)
+        for fn, is_ours in ((ours, True), (peer, False)):
+            if settle:
+                settle_thread_pools()
+            t0 = time.perf_counter()
+            fn()
+            elapsed = time.perf_counter() - t0
+            if is_ours:
+                best_ours = min(best_ours, elapsed)
+            else:
+                best_peer = min(best_peer, elapsed)
     return best_ours, best_peer
 
 
@@ -93,8 +102,12 @@ def _vector_record(
 def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     n = a.shape[0]
     out = []
+    # From n = 512 both solvers run multithreaded (ours from n = 640, numpy's
+    # OpenBLAS always): pause between calls so that neither inherits spinning
+    # workers from the other.
+    settle = n >= 512
 
-    t_ours, t_peer = _paired_best(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat)
+    t_ours, t_peer = _paired_best(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat, settle)
     w, v = ds.eigh(a)
     w_ref, v_ref = np.linalg.eigh(a)
     out.append(
@@ -104,7 +117,7 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     )
 
     t_ours, t_peer = _paired_best(
-        lambda: ds.eigh(a, eigvals_only=True), lambda: np.linalg.eigvalsh(a), repeat
+        lambda: ds.eigh(a, eigvals_only=True), lambda: np.linalg.eigvalsh(a), repeat, settle
     )
     err = _value_error(ds.eigh(a, eigvals_only=True), np.linalg.eigvalsh(a))
     out.append(
@@ -121,7 +134,9 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     )
 
     k = min(K_LEADING, n)
-    t_ours, t_peer = _paired_best(lambda: ds.eigh(a, k=k), lambda: np.linalg.eigh(a), repeat)
+    t_ours, t_peer = _paired_best(
+        lambda: ds.eigh(a, k=k), lambda: np.linalg.eigh(a), repeat, settle
+    )
     out.append(
         _vector_record(
             f"eigh k={k} n={n}",

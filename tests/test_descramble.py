@@ -477,3 +477,13 @@ def test_errors(call, exc, match):
     X = np.random.default_rng(0).standard_normal((10, 5))
     with pytest.raises(exc, match=match):
         call(X)
+
+
+def test_cached_smoothness_ties_are_fresh_lists():
+    # Built-in kinds cache their tied blocks; a caller editing its result must
+    # not change what the next call reports.
+    X = hidden_data(np.random.default_rng(3), 8)
+    first = ds.descramble(X, "fourier")
+    first.ties["smoothness"][0].append(99)
+    first.ties["smoothness"].append([0])
+    assert ds.descramble(X, "fourier").ties["smoothness"] == [[1, 2], [3, 4], [5, 6]]

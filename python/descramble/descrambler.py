@@ -384,6 +384,19 @@ def _det_sign(source: Any, t: np.ndarray) -> float:
     return float(np.linalg.slogdet(t)[0])
 
 
+@functools.lru_cache(maxsize=2)
+def _builtin_ties(kind: str, order: int, size: int) -> tuple[tuple[int, ...], ...]:
+    lam = _cached_basis(kind, size, order)[0]
+    return tuple(tuple(block) for block in _tied_blocks(lam, TIE_RTOL))
+
+
+def _smoothness_ties(source: Any, lam: np.ndarray) -> list[list[int]]:
+    """Tied blocks of ``lam``; cached for built-in kinds (fresh lists: the result owns them)."""
+    if isinstance(source, tuple):
+        return [list(block) for block in _builtin_ties(*source)]
+    return _tied_blocks(lam, TIE_RTOL)
+
+
 def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``P = T U^T``; ``source`` as returned by :func:`_smoothness_basis`."""
     if isinstance(source, tuple) and source[0] in FOURIER_MODE_KINDS and t.shape[0] >= _FFT_MIN:
@@ -534,7 +547,7 @@ def descramble(
         objective=objective,
         lower_bound=lower_bound,
         gap=_relative_gap(objective, lower_bound, scale),
-        ties={"smoothness": _tied_blocks(lam, TIE_RTOL), "data": _tied_blocks(mu, TIE_RTOL)},
+        ties={"smoothness": _smoothness_ties(source, lam), "data": _tied_blocks(mu, TIE_RTOL)},
         lam=lam,
         mu=mu,
         T=t,

@@ -17,20 +17,25 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
     read. ``k`` (``1 <= k <= n``) returns only the ``k`` largest pairs, still in
     ascending order.
 
-    The C++ core follows LAPACK's ``dsyevd`` design. Blocked Householder
-    reduction to tridiagonal form (panels with a symmetric rank-2k trailing
-    update; Dongarra, Hammarling, Sorensen, J. Comput. Appl. Math. 27 (1989),
-    doi:10.1016/0377-0427(89)90367-1); Cuppen's divide and conquer on the
-    tridiagonal matrix with deflation, a safeguarded rational secular-equation
-    solver (R.-C. Li, LAPACK Working Note 89, 1994) and Gu-Eisenstat
-    eigenvectors (SIMAX 16 (1995) 172-191, doi:10.1137/S0895479892241287);
+    The C++ core follows LAPACK's ``dsyevd`` design. Householder reduction to
+    tridiagonal form: above a trailing size of 256 in panels with a symmetric
+    rank-2k trailing update (Dongarra, Hammarling, Sorensen, J. Comput. Appl.
+    Math. 27 (1989), doi:10.1016/0377-0427(89)90367-1), all panels in one
+    parallel region whose threads split the symmetric matrix-vector products;
+    below, unblocked with each column's rank-2 update fused with the next
+    column's product. Cuppen's divide and conquer on the tridiagonal matrix
+    with deflation, a safeguarded rational secular-equation solver (R.-C. Li,
+    LAPACK Working Note 89, 1994), Gu-Eisenstat eigenvectors (SIMAX 16 (1995)
+    172-191, doi:10.1137/S0895479892241287) and implicit-QL leaves;
     back-transformation with compact-WY blocks (Schreiber, Van Loan, SISC 10
-    (1989) 53-57, doi:10.1137/0910005). ``eigvals_only`` replaces divide and
-    conquer by implicit QL iteration. For ``k <= n / 8`` the ``k`` vectors come
-    from inverse iteration on the tridiagonal matrix, so the cost is that of
-    the reduction plus ``O(n^2 k)``. Matrices with ``n <= 48`` go to Eigen's
-    one-stage solver. Problems with ``n < 384`` run on one thread; larger ones
-    use the OpenMP threads (``OMP_NUM_THREADS``).
+    (1989) 53-57, doi:10.1137/0910005), or reflector by reflector up to
+    n = 224. ``eigvals_only`` replaces divide and conquer by the root-free QL
+    iteration of Pal, Walker and Kahan (the scheme of LAPACK's ``dsterf``).
+    For ``k <= n / 8`` the ``k`` vectors come from inverse iteration on the
+    tridiagonal matrix, so the cost is that of the reduction plus
+    ``O(n^2 k)``. Matrices with ``n <= 48`` go to Eigen's one-stage solver.
+    Problems with ``n < 640`` run on one thread; larger ones use the OpenMP
+    threads (``OMP_NUM_THREADS``).
 
     The smoothness operator and Gram matrices of the descrambler (Sule, Spencer,
     Czaja, ACHA 79 (2025) 101793, doi:10.1016/j.acha.2025.101793) are the
