@@ -70,7 +70,8 @@ def run(quick: bool) -> list[dict]:
     for n in QUICK_SIZES if quick else FULL_SIZES:
         x, g = _gram(rng, n)
         gram = ds.Gram(g)
-        repeat = 5 if n <= 1024 else 1  # n >= 2048: one timed call each (minutes)
+        # n = 4096: one timed call each (tens of seconds per call, peers included).
+        repeat = 5 if n <= 1024 else 3 if n <= 2048 else 1
         lam, t = ds.smoothness.basis("fourier", n)
 
         def peer(g=g, n=n) -> np.ndarray:

@@ -221,15 +221,22 @@ def _faq(
     t = 0.0
     cols = rows
     for nit in range(1, maxiter + 1):  # noqa: B007 - nit is reported
-        grad = X + Y if K is None else K + X + Y
-        _, cols = linear_sum_assignment(grad, maximize=maximize)
+        xp = _inner(X, P)
+        if K is None and Y is X:
+            # The gradient is 2X: X has the same assignment (scaling by 2 is
+            # exact), and b = <2X, Q - P> needs no gradient matrix at all.
+            _, cols = linear_sum_assignment(X, maximize=maximize)
+            xq = yq = float(X[rows, cols].sum())
+            b = 2.0 * (xq - xp)
+        else:
+            grad = X + Y if K is None else K + X + Y
+            _, cols = linear_sum_assignment(grad, maximize=maximize)
+            xq = float(X[rows, cols].sum())
+            yq = xq if Y is X else float(Y[rows, cols].sum())
+            b = float(grad[rows, cols].sum()) - _inner(grad, P)
         # f(P + t R), R = Q - P, is f(P) + b t + a t^2 (exact line search), with
         # a = <A R B^T, R> = <A Q B^T, Q> - <Y, Q> - <X, Q> + <X, P>: all four
         # terms are O(n^2), so the step needs no n^3 product.
-        xp = _inner(X, P)
-        xq = float(X[rows, cols].sum())
-        yq = xq if Y is X else float(Y[rows, cols].sum())
-        b = float(grad[rows, cols].sum()) - _inner(grad, P)
         a = _score(A22, B22, cols) - xq - yq + xp
         if a * sign > 0 and 0 <= -b / (2 * a) <= 1:
             t = -b / (2 * a)
