@@ -19,17 +19,8 @@ import descramble as ds
 EPS = np.finfo(np.float64).eps
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_threaded_reference():
-    # The LAPACK reference on one thread: its threads spin at every barrier,
-    # which on a loaded 2-core machine costs more than the solves themselves.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+# The LAPACK reference runs on one BLAS thread (see conftest.single_threaded_blas).
+pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
 
 # Both sides of each crossover, and sizes whose last panel or leaf is ragged.

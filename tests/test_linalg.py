@@ -14,18 +14,8 @@ from hypothesis import strategies as st
 import _helpers
 import descramble as ds
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_threaded_blas():
-    # The LAPACK reference runs on one thread: at these sizes threads only add
-    # synchronisation, which dominates the suite's time on a loaded machine.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+# The LAPACK reference runs on one BLAS thread (see conftest.single_threaded_blas).
+pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
 
 # Sizes that reach every code path: Eigen's solver (n <= 48), a single
