@@ -11,14 +11,12 @@ path is checked here by the optimal total, never by indices (ties).
 import numpy as np
 import pytest
 
+import _helpers
 import descramble as ds
+from _helpers import assignment_total as _total
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 scipy_lsa = scipy_optimize.linear_sum_assignment
-
-
-def _total(cost, rows, cols):
-    return np.asarray(cost, dtype=np.float64)[rows, cols].sum()
 
 
 def _assert_optimal(cost, maximize=False):
@@ -113,11 +111,8 @@ def test_forbidden_entries_fall_back(layout, density, maximize):
         cost[rng.random((n, m)) < density] = np.inf
         if maximize:
             cost = -cost
-        try:
-            ref = scipy_lsa(cost, maximize=maximize)
-        except ValueError as exc:
-            with pytest.raises(ValueError, match=str(exc)):
-                ds.linear_sum_assignment(cost, maximize=maximize)
+        ref = _helpers.scipy_matching_or_same_error(cost, maximize)
+        if ref is None:
             continue
         rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
         assert np.isfinite(cost[rows, cols]).all()

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _helpers
 import descramble as ds
 
 EPS = np.finfo(np.float64).eps
@@ -55,22 +56,8 @@ def _spectrum_matrix(name, n, rng):
 SPECTRA = ["random", "clustered", "graded", "ties", "rank_deficient"]
 
 
-def _quality(a, w, v):
-    scale = max(np.linalg.norm(a, 2), np.finfo(float).tiny)
-    return np.linalg.norm(a @ v - v * w) / scale, np.linalg.norm(v.T @ v - np.eye(v.shape[1]))
-
-
 def _assert_like_lapack(a, w, v):
-    n = a.shape[0]
-    w_ref, v_ref = np.linalg.eigh(a)
-    scale = max(np.abs(w_ref).max(initial=0.0), np.finfo(float).tiny)
-    np.testing.assert_allclose(w, w_ref, rtol=0, atol=50 * n * EPS * scale)
-    assert np.all(np.diff(w) >= 0)
-    res, orth = _quality(a, w, v)
-    res_ref, orth_ref = _quality(a, w_ref, v_ref)
-    floor = 10 * n * EPS
-    assert res <= 10 * res_ref + floor, (res, res_ref)
-    assert orth <= 10 * orth_ref + floor, (orth, orth_ref)
+    _helpers.assert_eigh_like_lapack(a, w, v, *np.linalg.eigh(a))
 
 
 @pytest.mark.parametrize("spectrum", SPECTRA)
@@ -174,7 +161,7 @@ def test_eigenvalues_are_invariant_under_permutation_similarity(n, seed):
     # The permuted eigenvectors are eigenvectors of A.
     v = np.empty_like(v_perm)
     v[p] = v_perm
-    res, orth = _quality(a, w_perm, v)
+    res, orth = _helpers.eigh_quality(a, w_perm, v)
     assert res <= 100 * n * EPS and orth <= 100 * n * EPS
 
 

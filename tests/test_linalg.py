@@ -71,26 +71,6 @@ def _family(name, n, rng):
 FAMILIES = ["random", "clustered", "graded", "ties", "fourier", "gram", "diagonal", "zero"]
 
 
-def _quality(a, w, v):
-    scale = max(np.linalg.norm(a, 2), np.finfo(float).tiny)
-    residual = np.linalg.norm(a @ v - v * w) / scale
-    orthogonality = np.linalg.norm(v.T @ v - np.eye(v.shape[1]))
-    return residual, orthogonality
-
-
-def _assert_like_lapack(a, w, v, w_ref, v_ref):
-    n = a.shape[0]
-    scale = max(np.abs(w_ref).max(initial=0.0), np.finfo(float).tiny)
-    np.testing.assert_allclose(w, w_ref[-len(w) :], rtol=0, atol=50 * n * EPS * scale)
-    assert np.all(np.diff(w) >= 0)
-    res, orth = _quality(a, w, v)
-    res_ref, orth_ref = _quality(a, w_ref[-v_ref.shape[1] :], v_ref)
-    # Within 10x of LAPACK's, with a floor for the cases LAPACK gets exactly.
-    floor = 10 * n * EPS
-    assert res <= 10 * res_ref + floor, (res, res_ref)
-    assert orth <= 10 * orth_ref + floor, (orth, orth_ref)
-
-
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("n", SIZES, ids=lambda n: f"n{n}")
 def test_eigh_matches_lapack(family, n):
@@ -98,7 +78,7 @@ def test_eigh_matches_lapack(family, n):
     a = _family(family, n, rng)
     w, v = ds.eigh(a)
     w_ref, v_ref = np.linalg.eigh(a)
-    _assert_like_lapack(a, w, v, w_ref, v_ref)
+    _helpers.assert_eigh_like_lapack(a, w, v, w_ref, v_ref)
 
 
 @pytest.mark.parametrize("family", ["random", "ties", "gram"])
@@ -110,11 +90,11 @@ def test_multithreaded_path_matches_lapack(family):
     a = _family(family, n, rng)
     w_ref, v_ref = np.linalg.eigh(a)
     w, v = ds.eigh(a)
-    _assert_like_lapack(a, w, v, w_ref, v_ref)
+    _helpers.assert_eigh_like_lapack(a, w, v, w_ref, v_ref)
     scale = np.abs(w_ref).max()
     np.testing.assert_allclose(ds.eigh(a, eigvals_only=True), w_ref, atol=50 * n * EPS * scale)
     wk, vk = ds.eigh(a, k=20)
-    _assert_like_lapack(a, wk, vk, w_ref, v_ref[:, -20:])
+    _helpers.assert_eigh_like_lapack(a, wk, vk, w_ref, v_ref[:, -20:])
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -135,7 +115,7 @@ def test_leading_k_matches_lapack(family, n, k):
     w, v = ds.eigh(a, k=k)
     assert w.shape == (k,) and v.shape == (n, k)
     w_ref, v_ref = np.linalg.eigh(a)
-    _assert_like_lapack(a, w, v, w_ref, v_ref[:, -k:])
+    _helpers.assert_eigh_like_lapack(a, w, v, w_ref, v_ref[:, -k:])
     w_only = ds.eigh(a, k=k, eigvals_only=True)
     np.testing.assert_allclose(w_only, w, rtol=0, atol=50 * n * EPS * np.abs(w_ref).max(initial=1))
 
@@ -184,7 +164,7 @@ def test_eigh_layouts_and_dtypes(layout, n):
     w, v = ds.eigh(a)
     ref = np.asarray(a, dtype=np.float64)
     w_ref, v_ref = np.linalg.eigh(ref)
-    _assert_like_lapack(ref, w, v, w_ref, v_ref)
+    _helpers.assert_eigh_like_lapack(ref, w, v, w_ref, v_ref)
 
 
 def test_eigh_empty():
@@ -216,7 +196,7 @@ def test_eigh_is_affine_equivariant(n, seed, shift, scale):
     w2, v2 = ds.eigh(scale * a + shift * np.eye(n))
     tol = 200 * n * EPS * (scale * np.abs(w).max() + abs(shift))
     np.testing.assert_allclose(w2, scale * w + shift, rtol=0, atol=tol)
-    res, orth = _quality(a, w, v2)
+    res, orth = _helpers.eigh_quality(a, w, v2)
     assert orth <= 100 * n * EPS
     assert res <= 1e-8 or n == 1 or np.min(np.diff(w)) < 1e-6
 
