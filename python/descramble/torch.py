@@ -322,6 +322,15 @@ class _Tap:
             self.filled = 0
 
 
+def _not_an_activation(layer: str, target: str, mod: Any) -> ValueError:
+    """The error for where='post' when the layer's output feeds a non-elementwise module."""
+    return ValueError(
+        f"where='post': the output of {layer!r} goes into {target} "
+        f"({type(mod).__name__}), not an elementwise activation; capture that module "
+        "with where='post' instead, or use where='pre'"
+    )
+
+
 def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | None, str]:
     """The activation applied to ``layer``'s output, as a callable, and how it was found.
 
@@ -342,11 +351,7 @@ def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | No
         name, mod = nxt
         if isinstance(mod, _elementwise_modules(nn)):
             return _fresh_call(mod), "sequential"
-        raise ValueError(
-            f"where='post': the output of {layer!r} goes into module {name!r} "
-            f"({type(mod).__name__}), not an elementwise activation; capture that module "
-            "with where='post' instead, or use where='pre'"
-        )
+        raise _not_an_activation(layer, f"module {name!r}", mod)
     why = "pass the activation module's name with where='post' instead"
     gm = _trace(model, f"cannot find the activation after {layer!r}; {why}")
     node = _layer_node(gm, layer)
@@ -369,11 +374,7 @@ def _post_activation(model: Any, layer: str, module: Any) -> tuple[Callable | No
                 continue
             if isinstance(mod, _elementwise_modules(nn)):
                 return _fresh_call(mod), "fx"
-            raise ValueError(
-                f"where='post': the output of {layer!r} goes into {_describe(user)} "
-                f"({type(mod).__name__}), not an elementwise activation; capture that module "
-                "with where='post' instead, or use where='pre'"
-            )
+            raise _not_an_activation(layer, _describe(user), mod)
         if user.op == "call_function" and user.target in funcs and user.args[0] is node:
             if not _only_this_tensor(user, node):
                 break
