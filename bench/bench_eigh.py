@@ -35,17 +35,17 @@ def _paired_best(
     peer()
     best_ours = best_peer = float("inf")
     for _ in range(repeat):
-        for fn, is_ours in ((ours, True), (peer, False)):
-            if settle:
-                settle_thread_pools()
-            t0 = time.perf_counter()
-            fn()
-            elapsed = time.perf_counter() - t0
-            if is_ours:
-                best_ours = min(best_ours, elapsed)
-            else:
-                best_peer = min(best_peer, elapsed)
+        best_ours = min(best_ours, _timed_call(ours, settle))
+        best_peer = min(best_peer, _timed_call(peer, settle))
     return best_ours, best_peer
+
+
+def _timed_call(fn: Callable[[], Any], settle: bool) -> float:
+    if settle:
+        settle_thread_pools()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def _quality(a: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple[float, float]:
