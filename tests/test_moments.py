@@ -94,6 +94,24 @@ def test_wide_state_partial_group_many_panels(layout):
     assert_matches(m, x)
 
 
+@pytest.mark.parametrize(
+    "dtype, layout",
+    [(np.float64, "C"), (np.float32, "C"), (np.float64, "strided"), (np.float32, "F")],
+    ids=["f64-C", "f32-C", "f64-strided", "f32-F"],
+)
+def test_very_wide_state_deep_panels(dtype, layout):
+    # n = 2051 >= 2048: 1024-row panels centred with streaming stores (C order),
+    # a last group of 3 lanes. 1300 rows: a full panel and a partial one, then
+    # a second batch merged with the Chan term in its first panel.
+    n = 2051
+    rng = np.random.default_rng(2051)
+    x = (rng.standard_normal((1400, n)) * rng.uniform(0.5, 2.0, n) + 25.0).astype(dtype)
+    m = ds.Moments(n)
+    for piece in stream(x, [1300]):
+        m.update(LAYOUTS[layout](piece))
+    assert_matches(m, x)
+
+
 def test_narrow_state_row_split_update():
     # Enough work (> 1e8 flops per batch) for the threads to split the rows.
     rng = np.random.default_rng(5)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -26,9 +27,19 @@ namespace detail {
 // and a thread's whole panel in L2. Wide states: every pass reads and writes
 // the n x n result from DRAM (128 MiB at n = 4096), so a deeper panel halves
 // that traffic; measured on Zen 4 at n = 4096, 512 rows run the update at 96%
-// of the in-cache kernel speed against 92-95% for 256.
+// of the in-cache kernel speed against 92-95% for 256, and 1024 rows run the
+// whole update another 1-3% faster than 512 (the n x n result is then read
+// and written 8 times per 8192 samples instead of 16).
 constexpr Index kPanelRows = 256;
 constexpr Index kWidePanelRows = 512;
+constexpr Index kDeepPanelRows = 1024;
+// From this width on, two panels no longer fit in the last-level cache (a
+// 512-row panel is 17 MiB at n = 4096, the L3 32 MiB): the next panel is
+// centred with streaming stores and deep panels are used. Streaming stores
+// skip the read-for-ownership of every panel line (a third of the centring's
+// memory traffic); the lines would be evicted before the tiles read them
+// anyway. Below this width the panels stay in cache and plain stores win.
+constexpr Index kDeepPanelFrom = 2048;
 // Below this width the lower triangle has too few tiles to keep two cores
 // busy; threads then split the rows instead, each into its own accumulator.
 constexpr Index kRowSplitBelow = 512;
@@ -164,8 +175,8 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
 // contiguous values. Explicit vectors: the compiler keeps the plain loop
 // scalar (it cannot rule out aliasing); at n = 4096 the centring then took 3%
 // of the update, 2.4% with vectors. Same operations in the same order, so the
-// same results.
-template <class T>
+// same results. `streaming`: a non-temporal store, `out` 64-byte aligned.
+template <bool streaming, class T>
 inline void centre_group(const T* src, const double* shift, const double* mean, double* out) {
 #if defined(__AVX512F__)
   __m512d v;
@@ -175,7 +186,11 @@ inline void centre_group(const T* src, const double* shift, const double* mean, 
     v = _mm512_loadu_pd(src);
   }
   v = _mm512_sub_pd(_mm512_sub_pd(v, _mm512_loadu_pd(shift)), _mm512_loadu_pd(mean));
-  _mm512_storeu_pd(out, v);
+  if constexpr (streaming) {
+    _mm512_stream_pd(out, v);
+  } else {
+    _mm512_storeu_pd(out, v);
+  }
 #else
   for (Index l = 0; l < kLanes; ++l) out[l] = (static_cast<double>(src[l]) - shift[l]) - mean[l];
 #endif
@@ -183,8 +198,9 @@ inline void centre_group(const T* src, const double* shift, const double* mean, 
 
 // Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, into the
 // packed panel (packed_syrk.hpp) for the variable groups [g0, g1); lanes past
-// n are zero.
-template <class T>
+// n are zero. `streaming`: full groups of a row-major source bypass the cache
+// (the panel must then be 64-byte aligned; see kDeepPanelFrom).
+template <bool streaming = false, class T>
 void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index g1,
                   const VectorXd& shift, const VectorXd& mean, double* panel, Index ldk) {
   const Index n = x.cols;
@@ -197,7 +213,7 @@ void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index 
         double* out = panel + (g * ldk + i) * kLanes;
         const Index j0 = g * kLanes;
         if (j0 + kLanes <= n && x.cs == 1) {
-          centre_group(row + j0, k + j0, m + j0, out);
+          centre_group<streaming>(row + j0, k + j0, m + j0, out);
         } else {
           for (Index l = 0; l < kLanes; ++l) {
             const Index j = j0 + l;
@@ -260,20 +276,33 @@ inline void reserve_panels(std::vector<std::vector<double>>& buffers, int count,
 // costs more than it saves, and far more on a loaded machine.
 constexpr double kParallelFlops = 1.0e8;
 
-// Samples in panel `p` of a batch cut into panels of kWidePanelRows rows:
-// its rows, plus the Chan term after the first panel's rows.
-inline Index panel_samples(Index rows, Index p, bool has_extra) {
-  return std::min(kWidePanelRows, rows - p * kWidePanelRows) + (has_extra && p == 0 ? 1 : 0);
+// Samples in panel `p` of a batch cut into panels of `depth` rows: its rows,
+// plus the Chan term after the first panel's rows.
+inline Index panel_samples(Index rows, Index depth, Index p, bool has_extra) {
+  return std::min(depth, rows - p * depth) + (has_extra && p == 0 ? 1 : 0);
 }
 
-// Centres panel `p` of the batch into `panel` for the variable groups [g0, g1).
-template <class T>
-void pack_panel(const StridedBlock<T>& x, Index p, Index g0, Index g1, const VectorXd& shift,
-                const VectorXd& mean, const VectorXd& extra, double* panel, Index ldk) {
-  const Index r0 = p * kWidePanelRows;
-  const Index kr = std::min(kWidePanelRows, x.rows - r0);
-  pack_centred(x, r0, kr, g0, g1, shift, mean, panel, ldk);
+// Centres panel `p` (of `depth` rows) of the batch into `panel` for the
+// variable groups [g0, g1).
+template <bool streaming, class T>
+void pack_panel(const StridedBlock<T>& x, Index depth, Index p, Index g0, Index g1,
+                const VectorXd& shift, const VectorXd& mean, const VectorXd& extra, double* panel,
+                Index ldk) {
+  const Index r0 = p * depth;
+  const Index kr = std::min(depth, x.rows - r0);
+  pack_centred<streaming>(x, r0, kr, g0, g1, shift, mean, panel, ldk);
   if (extra.size() > 0 && p == 0) pack_extra(extra, kr, g0, g1, panel, ldk);
+#if defined(__AVX512F__)
+  // Streaming stores are weakly ordered: make them visible before the step's
+  // barrier lets another thread read the panel.
+  if constexpr (streaming) _mm_sfence();
+#endif
+}
+
+// The first 64-byte boundary at or after `p` (buffers carry 8 spare doubles).
+inline double* align_line(double* p) {
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+  return reinterpret_cast<double*>((a + 63) & ~std::uintptr_t{63});
 }
 
 // One unit of a panel step of the wide update: centre a chunk of variable
@@ -323,11 +352,13 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
     const Index chunks = (groups + chunk_groups - 1) / chunk_groups;
     const std::vector<PanelWork> order = panel_work_order(static_cast<Index>(tiles.size()), chunks);
     const Index units = static_cast<Index>(order.size());
-    const Index ldk = kWidePanelRows + 1;
-    const Index panels = (x.rows + kWidePanelRows - 1) / kWidePanelRows;
+    const bool deep = n >= kDeepPanelFrom;
+    const Index depth = deep ? kDeepPanelRows : kWidePanelRows;
+    const Index ldk = depth + 1;
+    const Index panels = (x.rows + depth - 1) / depth;
     const int nt = static_cast<int>(std::min<Index>(threads, units));
-    reserve_panels(buffers, 2, groups * ldk * kLanes);
-    double* const panel[2] = {buffers[0].data(), buffers[1].data()};
+    reserve_panels(buffers, 2, groups * ldk * kLanes + kLanes);
+    double* const panel[2] = {align_line(buffers[0].data()), align_line(buffers[1].data())};
 #pragma omp parallel num_threads(nt)
     for (Index p = 0; p <= panels; ++p) {
       // The implicit barrier at the end of each step: panel p is complete
@@ -339,11 +370,15 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
         if (w.centre) {
           if (p == panels) continue;
           const Index g0 = w.index * chunk_groups;
-          pack_panel(x, p, g0, std::min(groups, g0 + chunk_groups), shift, mean, extra,
-                     panel[p % 2], ldk);
+          const Index g1 = std::min(groups, g0 + chunk_groups);
+          if (deep) {
+            pack_panel<true>(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
+          } else {
+            pack_panel<false>(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
+          }
         } else if (p > 0) {
-          packed_tile_update(panel[(p - 1) % 2], ldk, panel_samples(x.rows, p - 1, has_extra), n,
-                             m2.data(), n, tiles[w.index]);
+          packed_tile_update(panel[(p - 1) % 2], ldk, panel_samples(x.rows, depth, p - 1, has_extra),
+                             n, m2.data(), n, tiles[w.index]);
         }
       }
     }
