@@ -191,6 +191,29 @@ def test_empty_statistics_and_empty_batches():
     assert repr(m) == "Moments(n=3, count=0)"
 
 
+@pytest.mark.parametrize("n", [40, 600], ids=["narrow", "wide"])
+def test_fresh_state_never_shows_reused_memory(n):
+    # The core leaves a fresh scatter buffer unwritten until the first batch
+    # overwrites it; freed states of the same size leave garbage for the
+    # allocator to hand back, which an empty, copied, merged or rejected-batch
+    # state must never expose.
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        ds.Moments(n).update(rng.standard_normal((300, n)) * 1e50 + 1e60)
+    m = ds.Moments(n)
+    np.testing.assert_array_equal(m.scatter(), np.zeros((n, n)))
+    np.testing.assert_array_equal(copy.copy(m).gram(), np.zeros((n, n)))
+    bad = rng.standard_normal((300, n))
+    bad[299, 0] = np.nan
+    with pytest.raises(ValueError, match="row 299 contains NaN"):
+        m.update(bad)
+    np.testing.assert_array_equal(m.scatter(), np.zeros((n, n)))
+    x = rng.standard_normal((300, n)) - 5.0
+    assert_matches(copy.copy(m).update(x), x)
+    assert_matches(ds.Moments(n).merge(copy.deepcopy(m)).update(x), x)
+    assert_matches(m.update(x), x)
+
+
 def test_merge_equals_concatenation_and_add_keeps_operands():
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal((300, 8)) + 1, rng.standard_normal((20, 8)) - 2

@@ -35,10 +35,12 @@ constexpr Index kMicroCols = 16;  // columns of C per micro-tile (two groups, ve
 // tile than as three 128-wide ones at n = 256.
 inline Index tile_groups(Index n) { return n >= 512 && n < 2048 ? 16 : 32; }
 
-// C[r, 0:16] += sum_k a[k][r] * (b0[k] | b1[k]) for the first `rows` rows;
-// column lanes outside mask0/mask1 are left untouched.
+// C[r, 0:16] += sum_k a[k][r] * (b0[k] | b1[k]) for the first `rows` rows
+// (`overwrite`: C[r, 0:16] = the sum, C is then never read); column lanes
+// outside mask0/mask1 are left untouched.
 inline void micro_kernel(const double* a, const double* b0, const double* b1, Index k, double* c,
-                         Index ldc, Index rows, std::uint8_t mask0, std::uint8_t mask1) {
+                         Index ldc, Index rows, std::uint8_t mask0, std::uint8_t mask1,
+                         bool overwrite) {
 #if defined(__AVX512F__)
   // The result rows are touched once per panel; for wide states they come
   // from DRAM, so their fetch is started now and hidden behind the k loop.
@@ -70,9 +72,12 @@ inline void micro_kernel(const double* a, const double* b0, const double* b1, In
   for (int r = 0; r < kMicroRows; ++r) {
     if (r < rows) {
       double* row = c + r * ldc;
-      _mm512_mask_storeu_pd(row, mask0, _mm512_add_pd(_mm512_maskz_loadu_pd(mask0, row), acc0[r]));
-      _mm512_mask_storeu_pd(row + kLanes, mask1,
-                            _mm512_add_pd(_mm512_maskz_loadu_pd(mask1, row + kLanes), acc1[r]));
+      if (!overwrite) {
+        acc0[r] = _mm512_add_pd(_mm512_maskz_loadu_pd(mask0, row), acc0[r]);
+        acc1[r] = _mm512_add_pd(_mm512_maskz_loadu_pd(mask1, row + kLanes), acc1[r]);
+      }
+      _mm512_mask_storeu_pd(row, mask0, acc0[r]);
+      _mm512_mask_storeu_pd(row + kLanes, mask1, acc1[r]);
     }
   }
 #else
@@ -91,8 +96,10 @@ inline void micro_kernel(const double* a, const double* b0, const double* b1, In
   }
   for (Index r = 0; r < rows; ++r) {
     for (Index l = 0; l < kLanes; ++l) {
-      if (mask0 >> l & 1) c[r * ldc + l] += acc[r][l];
-      if (mask1 >> l & 1) c[r * ldc + kLanes + l] += acc[r][kLanes + l];
+      double* c0 = c + r * ldc + l;
+      double* c1 = c0 + kLanes;
+      if (mask0 >> l & 1) *c0 = overwrite ? acc[r][l] : *c0 + acc[r][l];
+      if (mask1 >> l & 1) *c1 = overwrite ? acc[r][kLanes + l] : *c1 + acc[r][kLanes + l];
     }
   }
 #endif
@@ -129,11 +136,12 @@ inline std::vector<PackedTile> packed_lower_tiles(Index n) {
   return off;
 }
 
-// C (row-major, leading dimension ldc) += panel^T panel over the tile; only
-// micro-tiles that reach the lower triangle are computed (their few entries
-// above the diagonal are written too and never read).
+// C (row-major, leading dimension ldc) += panel^T panel over the tile
+// (`overwrite`: C = panel^T panel, C not read); only micro-tiles that reach
+// the lower triangle are computed (their few entries above the diagonal are
+// written too and never read).
 inline void packed_tile_update(const double* panel, Index ldk, Index k, Index n, double* c,
-                               Index ldc, const PackedTile& t) {
+                               Index ldc, const PackedTile& t, bool overwrite) {
   const Index groups = (n + kLanes - 1) / kLanes;
   for (Index g = t.g0; g < t.g1; ++g) {
     const Index i0 = g * kLanes;
@@ -146,7 +154,7 @@ inline void packed_tile_update(const double* panel, Index ldk, Index k, Index n,
       const double* b0 = panel + gb * ldk * kLanes;
       const double* b1 = gb + 1 < groups ? b0 + ldk * kLanes : b0;
       micro_kernel(a, b0, b1, k, c + i0 * ldc + j0, ldc, rows, lane_mask(j0, n),
-                   gb + 1 < groups ? lane_mask(j0 + kLanes, n) : 0);
+                   gb + 1 < groups ? lane_mask(j0 + kLanes, n) : 0, overwrite);
     }
   }
 }
