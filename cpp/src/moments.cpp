@@ -355,11 +355,16 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
     const Index units = static_cast<Index>(order.size());
     const bool deep = n >= kDeepPanelFrom;
     const Index depth = deep ? kDeepPanelRows : kWidePanelRows;
-    const Index ldk = depth + 1;
+    // Panels no deeper than the batch, and one buffer when a single panel
+    // holds it: small one-shot batches then clear and fault in a fraction
+    // of the scratch (320 x 80: 0.2 instead of 0.66 MB).
+    const Index ldk = std::min(depth, x.rows) + 1;
     const Index panels = (x.rows + depth - 1) / depth;
     const int nt = static_cast<int>(std::min<Index>(threads, units));
-    reserve_panels(buffers, 2, groups * ldk * kLanes + kLanes);
-    double* const panel[2] = {align_line(buffers[0].data()), align_line(buffers[1].data())};
+    const int buffer_count = panels > 1 ? 2 : 1;
+    reserve_panels(buffers, buffer_count, groups * ldk * kLanes + kLanes);
+    double* const panel[2] = {align_line(buffers[0].data()),
+                              align_line(buffers[buffer_count - 1].data())};
 #pragma omp parallel num_threads(nt)
     for (Index p = 0; p <= panels; ++p) {
       // The implicit barrier at the end of each step: panel p is complete
