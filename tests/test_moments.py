@@ -113,7 +113,8 @@ def test_very_wide_state_deep_panels(dtype, layout):
 
 
 def test_narrow_state_row_split_update():
-    # Enough work (> 1e8 flops per batch) for the threads to split the rows.
+    # Enough work (> 2e7 flops per batch) for the threads to split the rows;
+    # the fresh state's first batch writes, the second adds.
     rng = np.random.default_rng(5)
     x = rng.standard_normal((5000, 200)) - 7.0
     assert_matches(ds.Moments(200).update(x[:3000]).update(np.asfortranarray(x[3000:])), x)
@@ -191,7 +192,7 @@ def test_empty_statistics_and_empty_batches():
     assert repr(m) == "Moments(n=3, count=0)"
 
 
-@pytest.mark.parametrize("n", [40, 600], ids=["narrow", "wide"])
+@pytest.mark.parametrize("n", [40, 200, 600], ids=["one-thread", "row-split", "wide"])
 def test_fresh_state_never_shows_reused_memory(n):
     # The core leaves a fresh scatter buffer unwritten until the first batch
     # overwrites it; freed states of the same size leave garbage for the
@@ -208,7 +209,7 @@ def test_fresh_state_never_shows_reused_memory(n):
     with pytest.raises(ValueError, match="row 299 contains NaN"):
         m.update(bad)
     np.testing.assert_array_equal(m.scatter(), np.zeros((n, n)))
-    x = rng.standard_normal((300, n)) - 5.0
+    x = rng.standard_normal((600, n)) - 5.0  # 600 x 200: threads split the rows
     assert_matches(copy.copy(m).update(x), x)
     assert_matches(ds.Moments(n).merge(copy.deepcopy(m)).update(x), x)
     assert_matches(m.update(x), x)
