@@ -385,8 +385,9 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
             pack_panel<false>(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
           }
         } else if (p > 0) {
-          packed_tile_update(panel[(p - 1) % 2], ldk, panel_samples(x.rows, depth, p - 1, has_extra),
-                             n, m2.data(), n, tiles[w.index], overwrite && p == 1);
+          packed_tile_update(panel[(p - 1) % 2], ldk,
+                             panel_samples(x.rows, depth, p - 1, has_extra), n, m2.data(), n,
+                             tiles[w.index], overwrite && p == 1);
         }
       }
     }
