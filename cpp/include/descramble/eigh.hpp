@@ -18,7 +18,8 @@ struct EighResult {
 // non-square matrix, std::domain_error for non-finite entries and
 // std::runtime_error if an iteration fails to converge. Without vectors the
 // tridiagonal eigenvalues come from implicit QL. Uses the calling thread's
-// OpenMP thread count for n >= 384, one thread below.
+// OpenMP thread count on large matrices, one thread below the crossover
+// measured in cpp/src/eigh.cpp.
 EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors = true);
 
 // The k largest eigenpairs, returned in ascending order (as numpy would order
@@ -27,5 +28,10 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors = t
 // solve is cut.
 EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k,
                         bool compute_vectors = true);
+
+// The k largest eigenpairs (k = n: all) in principal-component order: values
+// descending, and each vector's entry of largest magnitude positive (the first
+// such entry on ties), which makes the signs reproducible. 1 <= k <= n.
+EighResult principal_eigh(const Eigen::Ref<const RowMatrixXd>& a, Index k);
 
 }  // namespace descramble
