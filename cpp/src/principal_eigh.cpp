@@ -11,24 +11,15 @@ EighResult principal_eigh(const Eigen::Ref<const RowMatrixXd>& a, Index k) {
   // eigh_largest validates k against n (and the matrix itself).
   EighResult r = k == a.rows() && k > 0 ? eigh(a, true) : eigh_largest(a, k, true);
   r.values.reverseInPlace();
-  r.vectors.rowwise().reverseInPlace();
-  RowMatrixXd& v = r.vectors;
-  const Index rows = v.rows(), cols = v.cols();
-  // Column-wise "first entry of largest magnitude", scanned row by row so that
-  // the row-major matrix is read contiguously; a strict > keeps the first.
-  VectorXd best = VectorXd::Zero(cols);
-  VectorXd sign = VectorXd::Ones(cols);
-  for (Index i = 0; i < rows; ++i) {
-    const double* row = v.row(i).data();
-    for (Index j = 0; j < cols; ++j) {
-      const double m = std::abs(row[j]);
-      if (m > best[j]) {
-        best[j] = m;
-        sign[j] = row[j] < 0.0 ? -1.0 : 1.0;
-      }
-    }
+  Eigen::MatrixXd& v = r.vectors;  // column-major: every column is contiguous
+  const Index cols = v.cols();
+  for (Index j = 0; j < cols / 2; ++j) v.col(j).swap(v.col(cols - 1 - j));
+  for (Index j = 0; j < cols; ++j) {
+    // The first entry of largest magnitude (a strict > keeps the first) decides.
+    Index at = 0;
+    v.col(j).cwiseAbs().maxCoeff(&at);
+    if (v(at, j) < 0.0) v.col(j) = -v.col(j);
   }
-  for (Index i = 0; i < rows; ++i) v.row(i).array() *= sign.transpose().array();
   return r;
 }
 

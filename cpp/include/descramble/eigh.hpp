@@ -9,8 +9,10 @@
 namespace descramble {
 
 struct EighResult {
-  VectorXd values;      // ascending
-  RowMatrixXd vectors;  // column j pairs with values[j]; empty when not requested
+  VectorXd values;  // ascending
+  // Column j pairs with values[j]; empty when not requested. Column-major, as
+  // the solver computes it (and as LAPACK returns it): no transposing copy.
+  Eigen::MatrixXd vectors;
 };
 
 // Full symmetric eigendecomposition A = V diag(w) V^T with w ascending.
