@@ -44,6 +44,32 @@ constexpr Index kParallelProduct = 256 * 256;  // entries of a merge product spl
 // both halves (after a deflating rotation mixed them), or the bottom half.
 enum ColumnKind : unsigned char { kTop = 0, kMixed = 1, kBottom = 2 };
 
+// psi = sum_{i <= p} z_i^2 / delta_i and phi = sum_{i > p} z_i^2 / delta_i,
+// with their derivatives, at delta_i = (d_i - d0) - tau. Reassociating the
+// sums (SIMD) changes them by rounding only, which the root finder's
+// stopping test allows for.
+struct SecularSums {
+  double psi = 0, dpsi = 0, phi = 0, dphi = 0;
+};
+
+SecularSums secular_sums(const double* d, const double* z, Index k, Index p, double d0,
+                         double tau) {
+  double psi = 0, dpsi = 0, phi = 0, dphi = 0;
+#pragma omp simd reduction(+ : psi, dpsi)
+  for (Index i = 0; i <= p; ++i) {
+    const double t = z[i] / ((d[i] - d0) - tau);
+    psi += z[i] * t;
+    dpsi += t * t;
+  }
+#pragma omp simd reduction(+ : phi, dphi)
+  for (Index i = p + 1; i < k; ++i) {
+    const double t = z[i] / ((d[i] - d0) - tau);
+    phi += z[i] * t;
+    dphi += t * t;
+  }
+  return {psi, dpsi, phi, dphi};
+}
+
 // Root j (0-based) of 1/rho + sum_i z_i^2 / (d_i - lambda) = 0 for strictly
 // increasing d (k of them), nonzero z and rho > 0. Writes delta[i] = d_i -
 // lambda_j, computed as (d_i - d_origin) - tau so that it is accurate even
@@ -58,15 +84,20 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
   // terms i <= p form psi, the rest phi.
   Index p, q, origin;
   double lo, hi, tau;
+  // psi, phi and their derivatives at the current point. For an inner root
+  // the pass that picks the nearer pole evaluates them at the starting
+  // point, and the first iteration reuses it: one pass of k terms fewer per
+  // root (~20% of the root finding, which takes ~5 passes).
+  SecularSums at;
+  bool evaluated = false;
   if (j < k - 1) {
     p = j;
     q = j + 1;
     const double gap = d[q] - d[p];
     const double mid = 0.5 * gap;
-    double f = rho_inv;
-#pragma omp simd reduction(+ : f)
-    for (Index i = 0; i < k; ++i) f += z[i] * z[i] / ((d[i] - d[p]) - mid);
-    if (f >= 0.0) {  // the root lies in the left half: measure it from d_p
+    at = secular_sums(d, z, k, p, d[p], mid);
+    evaluated = true;
+    if (rho_inv + at.psi + at.phi >= 0.0) {  // the root lies in the left half: measure it from d_p
       origin = p;
       lo = 0.0;
       hi = mid;
@@ -88,21 +119,9 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
   }
   const double d0 = d[origin];
   for (int it = 0; it < kMaxSecularIterations; ++it) {
-    double psi = 0, dpsi = 0, phi = 0, dphi = 0;
-    // Reassociating these sums (SIMD) changes them by rounding only, which
-    // the stopping test below already allows for.
-#pragma omp simd reduction(+ : psi, dpsi)
-    for (Index i = 0; i <= p; ++i) {
-      const double t = z[i] / ((d[i] - d0) - tau);
-      psi += z[i] * t;
-      dpsi += t * t;
-    }
-#pragma omp simd reduction(+ : phi, dphi)
-    for (Index i = p + 1; i < k; ++i) {
-      const double t = z[i] / ((d[i] - d0) - tau);
-      phi += z[i] * t;
-      dphi += t * t;
-    }
+    if (!evaluated) at = secular_sums(d, z, k, p, d0, tau);
+    evaluated = false;
+    const double psi = at.psi, dpsi = at.dpsi, phi = at.phi, dphi = at.dphi;
     const double w = rho_inv + psi + phi;
     // Stop when w is within the rounding error of its own evaluation (dlaed4).
     const double err =
