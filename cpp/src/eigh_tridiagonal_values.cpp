@@ -2,9 +2,10 @@
 // root-free implicit QL iteration of Pal, Walker and Kahan (B. N. Parlett,
 // The Symmetric Eigenvalue Problem, SIAM 1998, section 8.15,
 // doi:10.1137/1.9781611971163; the scheme of LAPACK's dsterf). It works on
-// the squares of the off-diagonal entries, so a QL sweep takes one division
-// per rotation and no square root: the sweep is a chain of dependent
-// operations, and each square root or division on it costs its full latency.
+// the squares of the off-diagonal entries, so a QL sweep takes no square
+// root: the sweep is a chain of dependent operations, and each square root or
+// division on it costs its full latency. The step below keeps one division on
+// the chain from one rotation to the next (the other runs beside it).
 #include <algorithm>
 #include <cmath>
 #include <limits>
