@@ -2,9 +2,10 @@
 // root-free implicit QL iteration of Pal, Walker and Kahan (B. N. Parlett,
 // The Symmetric Eigenvalue Problem, SIAM 1998, section 8.15,
 // doi:10.1137/1.9781611971163; the scheme of LAPACK's dsterf). It works on
-// the squares of the off-diagonal entries, so a QL sweep takes one division
-// per rotation and no square root: the sweep is a chain of dependent
-// operations, and each square root or division on it costs its full latency.
+// the squares of the off-diagonal entries, so a QL sweep takes no square
+// root: the sweep is a chain of dependent operations, and each square root or
+// division on it costs its full latency. The step below keeps one division on
+// the chain from one rotation to the next (the other runs beside it).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,6 +15,16 @@
 #include "eigh_internal.hpp"
 
 namespace descramble::detail {
+
+namespace {
+
+// Range of p r (and bound on |num|) in which the one-division QL step below
+// neither over- nor underflows: num^2 stays below 1e300, and when it underflows
+// p' = num^2 / (p r) is below 1e-108, far under the splitting floor.
+constexpr double kTiny = 1e-200;
+constexpr double kHuge = 1e150;
+
+}  // namespace
 
 void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
   const Index n = d.size();
@@ -49,6 +60,13 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
       const double g = (dd[l + 1] - dd[l]) / (2.0 * rte);
       const double sigma = dd[l] - rte / (g + std::copysign(std::hypot(g, 1.0), g));
       // One QL sweep from the bottom of the block up, with c^2, s^2 in c, s.
+      // Parlett's recurrence, c = p / r, gamma = c (alpha - sigma) - s gamma',
+      // p' = gamma^2 / c, has two divisions in a row on the chain from p to
+      // p'. Multiplied through by r it needs one: num = r gamma =
+      // p (alpha - sigma) - bb gamma', and p' = num^2 / (p r). That form is
+      // taken while p r and num are far from under- and overflow (all but
+      // degenerate steps on T scaled to unit norm); otherwise the textbook
+      // step, whose c = 0 case LAPACK's dsterf treats the same way.
       double c = 1.0, s = 0.0;
       double gamma = dd[m] - sigma;
       double p = gamma * gamma;
@@ -57,13 +75,21 @@ void tridiagonal_eigenvalues(VectorXd& d, VectorXd& e) {
         const double r = p + bb;
         if (i != m - 1) ee[i + 1] = s * r;
         const double old_c = c;
-        c = p / r;
-        s = bb / r;
         const double old_gamma = gamma;
         const double alpha = dd[i];
-        gamma = c * (alpha - sigma) - s * old_gamma;
+        const double r_inv = 1.0 / r;
+        const double num = p * (alpha - sigma) - bb * old_gamma;
+        const double pr = p * r;
+        c = p * r_inv;
+        s = bb * r_inv;
+        if (pr >= kTiny && pr <= kHuge && std::abs(num) <= kHuge) {
+          gamma = num * r_inv;
+          p = num * num / pr;
+        } else {
+          gamma = c * (alpha - sigma) - s * old_gamma;
+          p = c != 0.0 ? gamma * gamma / c : old_c * bb;
+        }
         dd[i + 1] = old_gamma + (alpha - gamma);
-        p = c != 0.0 ? gamma * gamma / c : old_c * bb;
       }
       ee[l] = s * p;
       dd[l] = sigma + gamma;
