@@ -241,3 +241,43 @@ def test_eigvals_only_many_zero_eigenvalues():
     w_ref = np.linalg.eigvalsh(a)
     np.testing.assert_allclose(w, w_ref, rtol=0, atol=50 * 600 * EPS * w_ref.max())
     assert np.sum(w > 1e-8 * w.max()) == 200
+
+
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (5, 5), (48, 48), (80, 80), (300, 300), (300, 7)])
+def test_principal_eigh_order_and_signs(n, k):
+    # The core's principal ordering that descramble uses: mu descending, each
+    # column's first largest-magnitude entry positive, same pairs as numpy.
+    from descramble import _core
+
+    rng = np.random.default_rng(n + k)
+    x = rng.standard_normal((2 * n, n))
+    g = x.T @ x
+    mu, u = _core.principal_eigh(g, k)
+    w_ref, v_ref = np.linalg.eigh(g)
+    np.testing.assert_allclose(mu, w_ref[::-1][:k], rtol=1e-12, atol=1e-12 * w_ref[-1])
+    assert np.all(np.diff(mu) <= 0)
+    idx = np.argmax(np.abs(u), axis=0)
+    assert np.all(u[idx, np.arange(k)] > 0)
+    # Same vectors as LAPACK's up to the sign (the spectrum is simple).
+    ref = v_ref[:, ::-1][:, :k]
+    ref = ref * np.sign(ref[idx, np.arange(k)])
+    np.testing.assert_allclose(u, ref, atol=1e-9)
+
+
+def test_principal_eigh_sign_tie_goes_to_first_entry():
+    from descramble import _core
+
+    # Eigenvector (1, -1)/sqrt(2) of [[2, -1], [-1, 2]] (eigenvalue 3): both
+    # entries have the largest magnitude; the first one is made positive.
+    mu, u = _core.principal_eigh(np.array([[2.0, -1.0], [-1.0, 2.0]]), 2)
+    np.testing.assert_allclose(mu, [3.0, 1.0])
+    np.testing.assert_allclose(u[:, 0], np.array([1.0, -1.0]) / np.sqrt(2.0))
+    np.testing.assert_allclose(u[:, 1], np.array([1.0, 1.0]) / np.sqrt(2.0))
+
+
+@pytest.mark.parametrize("k", [0, 4, -1])
+def test_principal_eigh_k_out_of_range(k):
+    from descramble import _core
+
+    with pytest.raises(ValueError, match="k must satisfy"):
+        _core.principal_eigh(np.eye(3), k)

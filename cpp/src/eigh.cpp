@@ -4,8 +4,10 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "eigh_internal.hpp"
+#include "layout_copy.hpp"
 
 #ifdef DESCRAMBLE_HAVE_OPENMP
 #include <omp.h>
@@ -91,7 +93,7 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
   }
   if (n <= kSmall) return eigh_small(a, compute_vectors);
   const ThreadLimit threads(n);
-  detail::ColMatrixXd work = a;
+  detail::ColMatrixXd work = detail::column_major_copy(a);
   VectorXd d, e, tau;
   detail::tridiagonalize(work, d, e, tau);
   if (!compute_vectors) {
@@ -103,7 +105,7 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
   detail::tridiagonal_eigen_dc(d, e, z);
   detail::apply_householder_q(work, tau, z);
   out.values = d;
-  out.vectors = z;
+  out.vectors = std::move(z);
   return out;
 }
 
@@ -123,7 +125,7 @@ EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool co
     return out;
   }
   const ThreadLimit threads(n);
-  detail::ColMatrixXd work = a;
+  detail::ColMatrixXd work = detail::column_major_copy(a);
   VectorXd d, e, tau;
   detail::tridiagonalize(work, d, e, tau);
   VectorXd w = d, e_copy = e;
@@ -133,7 +135,7 @@ EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool co
   detail::ColMatrixXd z;
   detail::tridiagonal_inverse_iteration(d, e, out.values, z);
   detail::apply_householder_q(work, tau, z);
-  out.vectors = z;
+  out.vectors = std::move(z);
   return out;
 }
 

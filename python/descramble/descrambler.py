@@ -27,7 +27,6 @@ from .smoothness import (
     KINDS,
     Operator,
     _cached_basis,
-    _largest_entry_positive,
     _synthesize_fourier_modes,
     operator,
 )
@@ -47,6 +46,8 @@ TIE_RTOL = 1e-8
 #: pocketfft plan) exceed the ``2 n^3`` flops of the product (measured crossover
 #: between n = 80 and n = 128 on a 2-core EPYC).
 _FFT_MIN = 128
+
+_EPS = float(np.finfo(np.float64).eps)
 
 
 class Gram:
@@ -317,8 +318,9 @@ def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
     """Runs of consecutive (sorted) values within ``rtol * max|values|`` of each other."""
     if values.size < 2:
         return []
-    tol = rtol * float(np.max(np.abs(values)))
-    close = np.abs(np.diff(values)) <= tol  # close[i]: values i and i + 1 are tied
+    # Sorted values: the largest magnitude sits at one end.
+    tol = rtol * max(abs(float(values[0])), abs(float(values[-1])))
+    close = np.abs(values[1:] - values[:-1]) <= tol  # close[i]: values i and i + 1 are tied
     if not close.any():
         return []  # the common case for data spectra: no Python-level work at all
     # Runs of True in `close` start and end where the padded mask changes value;
@@ -332,7 +334,10 @@ def _rounding_scale(lam: np.ndarray, mu: np.ndarray, n: int) -> float:
     """Size of the rounding error of ``sum_i lam_i mu_i`` and of the objective."""
     if lam.size == 0:
         return 0.0
-    return 16.0 * n * np.finfo(np.float64).eps * float(np.max(np.abs(lam)) * np.max(np.abs(mu)))
+    # Both are sorted: the largest magnitude sits at one end.
+    lam_max = max(abs(float(lam[0])), abs(float(lam[-1])))
+    mu_max = max(abs(float(mu[0])), abs(float(mu[-1])))
+    return 16.0 * n * _EPS * lam_max * mu_max
 
 
 def _relative_gap(objective: float, bound: float, scale: float) -> float:
@@ -525,10 +530,9 @@ def descramble(
     lam, t, source = _smoothness_basis(smoothness, order, kk, n)
 
     # g is a validated finite symmetric float64 matrix: straight to the core
-    # solver (ds.eigh would check it again); k = n asks for the full solve.
-    mu, u = _core.eigh(g, 0 if kk == n else kk, True)
-    mu = np.ascontiguousarray(mu[::-1])
-    u = _largest_entry_positive(u[:, ::-1])  # a new array: safe to modify below
+    # solver (ds.eigh would check it again). The core returns mu descending and
+    # each column of u with its largest-magnitude entry positive.
+    mu, u = _core.principal_eigh(g, kk)
 
     method = "closed form"
     if group == "special" and _det_sign(source, t) * np.linalg.slogdet(u)[0] < 0:

@@ -9,8 +9,10 @@
 namespace descramble {
 
 struct EighResult {
-  VectorXd values;      // ascending
-  RowMatrixXd vectors;  // column j pairs with values[j]; empty when not requested
+  VectorXd values;  // ascending
+  // Column j pairs with values[j]; empty when not requested. Column-major, as
+  // the solver computes it (and as LAPACK returns it): no transposing copy.
+  Eigen::MatrixXd vectors;
 };
 
 // Full symmetric eigendecomposition A = V diag(w) V^T with w ascending.
@@ -18,7 +20,8 @@ struct EighResult {
 // non-square matrix, std::domain_error for non-finite entries and
 // std::runtime_error if an iteration fails to converge. Without vectors the
 // tridiagonal eigenvalues come from implicit QL. Uses the calling thread's
-// OpenMP thread count for n >= 384, one thread below.
+// OpenMP thread count on large matrices, one thread below the crossover
+// measured in cpp/src/eigh.cpp.
 EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors = true);
 
 // The k largest eigenpairs, returned in ascending order (as numpy would order
@@ -27,5 +30,10 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors = t
 // solve is cut.
 EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k,
                         bool compute_vectors = true);
+
+// The k largest eigenpairs (k = n: all) in principal-component order: values
+// descending, and each vector's entry of largest magnitude positive (the first
+// such entry on ties), which makes the signs reproducible. 1 <= k <= n.
+EighResult principal_eigh(const Eigen::Ref<const RowMatrixXd>& a, Index k);
 
 }  // namespace descramble
