@@ -27,9 +27,6 @@ constexpr Index kBackUnblocked = 176;
 // core's L2 cache while every block is applied to it, and many small tasks let
 // a thread whose partner core is busy take over the partner's share.
 constexpr Index kSlab = 64;
-// From this n the blocks are built and the slabs processed by all threads:
-// below, a slab per thread is too little work to pay for waking the team.
-constexpr Index kBackParallelMin = 256;
 
 // Columns [c0, c0 + W) of zr (the n x m row-major copy of z) := Q times them,
 // one reflector at a time, the last first. For H_j = I - tau v v^T the W sums
@@ -131,8 +128,11 @@ void apply_householder_q(const ColMatrixXd& reflectors, const VectorXd& tau, Col
   const Index blocks = (count + block - 1) / block;
   const Index slabs = (z.cols() + kSlab - 1) / kSlab;
   std::vector<WyBlock> wy(blocks);
-  const bool parallel = n >= kBackParallelMin && thread_count() > 1;
-#pragma omp parallel if (parallel)
+  // How many threads this gets is the caller's policy (eigh.cpp). The region
+  // is entered even for a single slab (z with a few columns): the threads
+  // then share the building of the blocks, and Eigen, seeing an active team,
+  // keeps every GEMM on its calling thread instead of forking per product.
+#pragma omp parallel if (thread_count() > 1)
   {
 #pragma omp for schedule(dynamic, 1)
     for (Index blk = 0; blk < blocks; ++blk) {
