@@ -487,3 +487,65 @@ def test_cached_smoothness_ties_are_fresh_lists():
     first.ties["smoothness"][0].append(99)
     first.ties["smoothness"].append([0])
     assert ds.descramble(X, "fourier").ties["smoothness"] == [[1, 2], [3, 4], [5, 6]]
+
+
+# ----------------------------------------------------------------------------- wide layers
+
+WIDE = dsc._CORE_SYRK_MIN + 8  # samples and objective go through the core's syrk
+
+
+@pytest.fixture(scope="module")
+def wide_data():
+    return hidden_data(np.random.default_rng(21), WIDE, N=300)
+
+
+@pytest.mark.parametrize("center", [False, True], ids=["raw", "centred"])
+@pytest.mark.parametrize("layout", ["C-float64", "F-float64", "strided", "float32"])
+def test_wide_samples_match_numpy_gram(wide_data, layout, center):
+    data = _layouts(wide_data)[layout]
+    x = np.asarray(data, dtype=np.float64)
+    if center:
+        x = x - x.mean(axis=0)
+    ref = ds.descramble(ds.Gram(x.T @ x))
+    r = ds.descramble(data, center=center)
+    rtol = 1e-5 if layout == "float32" else 1e-9
+    assert r.lower_bound == pytest.approx(ref.lower_bound, rel=rtol)
+    assert r.objective == pytest.approx(ref.objective, rel=rtol)
+    assert abs(r.gap) < 1e-8
+
+
+def test_wide_objective_matches_its_definition(wide_data):
+    # The core-syrk objective against tr(P^T L P G) formed directly.
+    r = ds.descramble(wide_data)
+    g = wide_data.T @ wide_data
+    d = sm.operator("fourier", WIDE, 2)
+    direct = np.trace(r.P.T @ (d.T @ d) @ r.P @ g)
+    assert r.objective == pytest.approx(direct, rel=1e-8)
+    # Any orthonormal U, not only eigenvectors: sum_i lam_i u_i^T G u_i.
+    q, _ = np.linalg.qr(np.random.default_rng(22).standard_normal((WIDE, WIDE)))
+    lam = r.lam
+    expected = float(lam @ np.einsum("ij,ij->j", g @ q, q))
+    assert dsc._objective(lam, g, q) == pytest.approx(expected, rel=1e-10)
+    assert dsc._objective(lam, g, q) > r.lower_bound
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("nan", r"row 7 contains NaN or infinity"),
+        ("inf", r"row 7 contains NaN or infinity"),
+        ("huge", r"row 7 contains a value beyond 1e100"),
+    ],
+)
+@pytest.mark.parametrize("n", [5, WIDE], ids=["narrow", "wide"])
+def test_sample_errors_name_the_row_at_any_width(n, bad, match):
+    x = np.ones((12, n))
+    x[7, n - 1] = {"nan": np.nan, "inf": -np.inf, "huge": 1e101}[bad]
+    with pytest.raises(ValueError, match=r"descramble data \(samples\): " + match):
+        ds.descramble(x)
+
+
+@pytest.mark.parametrize("n", [5, WIDE], ids=["narrow", "wide"])
+def test_sample_type_errors_at_any_width(n):
+    with pytest.raises(TypeError, match=r"descramble data \(samples\): expected a real numeric"):
+        ds.descramble(np.ones((4, n), dtype=complex))

@@ -281,3 +281,28 @@ def test_principal_eigh_k_out_of_range(k):
 
     with pytest.raises(ValueError, match="k must satisfy"):
         _core.principal_eigh(np.eye(3), k)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e200, 1e300], ids=lambda s: f"{s:.0e}")
+@pytest.mark.parametrize("n", [20, 60, 300], ids=lambda n: f"n{n}")
+def test_eigh_far_from_unit_scale(n, scale):
+    # The tridiagonal solvers square entries: without the driver's power-of-two
+    # balancing, 1e200 did not converge and 1e-200 gave wrong eigenvalues.
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((n, n))
+    a = a + a.T
+    ref = np.linalg.eigvalsh(a)
+    tol = 1e-13 * np.abs(ref).max()
+    w, v = ds.eigh(a * scale)
+    np.testing.assert_allclose(w / scale, ref, atol=tol)
+    assert np.abs(a @ v - v * (w / scale)).max() <= 1e-12 * np.abs(ref).max()
+    np.testing.assert_allclose(ds.eigh(a * scale, eigvals_only=True) / scale, ref, atol=tol)
+    np.testing.assert_allclose(ds.eigh(a * scale, k=3)[0] / scale, ref[-3:], atol=tol)
+
+
+def test_eigh_subnormal_matrix():
+    # Entries near the smallest subnormal keep only a few bits, but the solver
+    # returns the pairs of the matrix it was given instead of failing.
+    a = np.diag([3.0, 2.0, 1.0] * 20) * 2.0**-1070
+    w = ds.eigh(a, eigvals_only=True)
+    np.testing.assert_array_equal(w, np.sort(np.diag(a)))

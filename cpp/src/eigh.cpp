@@ -2,6 +2,8 @@
 // solver (small n) and the blocked reduction + divide and conquer pipeline.
 #include "descramble/eigh.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -70,20 +72,43 @@ void back_transform(const detail::ColMatrixXd& work, const VectorXd& tau, detail
   detail::apply_householder_q(work, tau, z);
 }
 
-void check_square_finite(const Eigen::Ref<const RowMatrixXd>& a) {
+// Checks the shape and that the lower triangle (the part that is read) is
+// finite; returns the largest magnitude in it.
+double check_square_finite(const Eigen::Ref<const RowMatrixXd>& a) {
   if (a.rows() != a.cols()) {
     throw std::invalid_argument("eigh: expected a square matrix, got shape (" +
                                 std::to_string(a.rows()) + ", " + std::to_string(a.cols()) + ")");
   }
-  // Only the lower triangle is used, so only it has to be finite.
+  double largest = 0.0;
   for (Index i = 0; i < a.rows(); ++i) {
     for (Index j = 0; j <= i; ++j) {
       if (!std::isfinite(a(i, j))) {
         throw std::domain_error("eigh: the matrix contains NaN or infinity (at [" +
                                 std::to_string(i) + ", " + std::to_string(j) + "])");
       }
+      largest = std::max(largest, std::abs(a(i, j)));
     }
   }
+  return largest;
+}
+
+// A power of two that brings the largest entry near 1 when it lies outside
+// [2^-100, 2^100], else 1. The tridiagonal solvers square (and square again)
+// off-diagonal entries, which overflows or underflows far from unit scale
+// (entries of 1e200 failed to converge; of 1e-200 gave wrong eigenvalues).
+// Scaling by a power of two is exact and leaves the eigenvectors unchanged.
+double balancing_scale(double largest) {
+  if (largest == 0.0 || (largest >= 0x1p-100 && largest <= 0x1p100)) return 1.0;
+  int exponent = 0;
+  std::frexp(largest, &exponent);
+  // Subnormal input: 2^1000 lifts it into range without overflowing the factor.
+  return std::ldexp(1.0, std::min(-exponent, 1000));
+}
+
+// The pairs of `scale * a` mapped back to those of `a`.
+EighResult unscaled(EighResult r, double scale) {
+  r.values /= scale;
+  return r;
 }
 
 EighResult eigh_small(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
@@ -103,7 +128,8 @@ EighResult eigh_small(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vecto
 }  // namespace
 
 EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
-  check_square_finite(a);
+  const double scale = balancing_scale(check_square_finite(a));
+  if (scale != 1.0) return unscaled(eigh(RowMatrixXd(a * scale), compute_vectors), scale);
   const Index n = a.rows();
   EighResult out;
   if (n == 0) {
@@ -132,7 +158,10 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
 }
 
 EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool compute_vectors) {
-  check_square_finite(a);
+  const double scale = balancing_scale(check_square_finite(a));
+  if (scale != 1.0) {
+    return unscaled(eigh_largest(RowMatrixXd(a * scale), k, compute_vectors), scale);
+  }
   const Index n = a.rows();
   if (k < 1 || k > n) {
     throw std::invalid_argument("eigh: k must satisfy 1 <= k <= n = " + std::to_string(n) +

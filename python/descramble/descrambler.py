@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _core
 from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
-from .moments import Moments
+from .moments import Moments, _as_batch
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
@@ -48,6 +48,16 @@ TIE_RTOL = 1e-8
 _FFT_MIN = 128
 
 _EPS = float(np.finfo(np.float64).eps)
+
+#: From this width on, the Gram matrices of the samples and of the objective
+#: come from the core's multithreaded syrk (:class:`Moments`) instead of numpy's
+#: BLAS: OpenBLAS's worker threads keep spinning after a call and take a core
+#: from the eigensolver's threads (n = 1024: eigh 100 ms alone, 176 ms after a
+#: BLAS call).
+_CORE_SYRK_MIN = 512
+
+#: Samples at or beyond this magnitude are rejected (as :class:`Moments` does).
+_MAX_SAMPLE_MAGNITUDE = 1e100
 
 
 class Gram:
@@ -245,17 +255,56 @@ def _gram_of(data: Any, center: bool) -> np.ndarray:
             "descramble: data must be a Moments, an (N, n) sample array or ds.Gram(G), "
             f"got {type(data).__name__}"
         )
-    x = as_float_array(data, "descramble data (samples)", ndim=2)
+    return _gram_of_samples(data, center)
+
+
+def _gram_of_samples(data: Any, center: bool) -> np.ndarray:
+    """``X^T X`` (or the centred scatter) of an ``(N, n)`` sample array, in float64."""
+    name = "descramble data (samples)"
+    arr = np.asarray(data)
+    # float32 stays float32 on the core path, which converts it panel by panel.
+    x = as_float_array(
+        arr, name, ndim=2, dtype=np.float32 if arr.dtype == np.float32 else np.float64
+    )
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(
-            f"descramble data (samples): expected an (N, n) array with N >= 1 samples and "
-            f"n >= 1 neurons, got shape {x.shape}"
+            f"{name}: expected an (N, n) array with N >= 1 samples and n >= 1 neurons, "
+            f"got shape {x.shape}"
         )
-    check_finite(x, "descramble data (samples)")
+    n = x.shape[1]
+    if n >= _CORE_SYRK_MIN:
+        # The core's streaming statistics: multithreaded syrk, centring without
+        # a copy, and the row of a NaN named in the error.
+        stats = _core.Moments(n)
+        try:
+            stats.update(_as_batch(x, n))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        return stats.scatter() if center else stats.gram()
+    x = x.astype(np.float64, copy=False)
+    _check_sample_magnitudes(x, name)
     if center:
         x = x - x.mean(axis=0)
-    g = x.T @ x
-    return symmetrized(g)
+    return symmetrized(x.T @ x)
+
+
+def _check_sample_magnitudes(x: np.ndarray, name: str) -> None:
+    """The core's rule for samples: finite and below 1e100 in magnitude.
+
+    Squares of larger values can overflow the Gram matrix; the wide-layer path
+    (:class:`Moments`) rejects them, and narrow layers follow the same rule.
+    """
+    largest = float(np.max(np.abs(x)))  # NaN propagates
+    if largest < _MAX_SAMPLE_MAGNITUDE:
+        return
+    bad = ~(np.abs(x) < _MAX_SAMPLE_MAGNITUDE)
+    row = int(np.argmax(bad.any(axis=1)))
+    what = (
+        "NaN or infinity"
+        if not np.isfinite(x[row]).all()
+        else ("a value beyond 1e100 in magnitude (its square could overflow)")
+    )
+    raise ValueError(f"{name}: row {row} contains {what}")
 
 
 def _check_k(k: Any, n: int) -> int:
@@ -425,6 +474,13 @@ def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
     """
     if lam.size and float(lam.min()) >= 0.0:
         w = u * np.sqrt(lam)
+        n = g.shape[0]
+        if n >= _CORE_SYRK_MIN:
+            # W W^T = sum_l w_l w_l^T is the Gram matrix of W's columns: the
+            # core's syrk, and einsum's single-threaded loop instead of BLAS's
+            # dot, leave OpenBLAS's threads asleep. Woken, they spin for a while
+            # and halve the speed of the next eigensolver call.
+            return float(np.einsum("ij,ij->", g, Moments(n).update(w.T).gram()))
         # numpy hands ``w @ w.T`` (one buffer, transposed) to syrk.
         return float(np.vdot(g, w @ w.T))
     return float(lam @ np.einsum("ij,ij->j", g @ u, u))
