@@ -102,9 +102,9 @@ def _vector_record(
 def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     n = a.shape[0]
     out = []
-    # From n = 512 both solvers run multithreaded (ours from n = 640, numpy's
-    # OpenBLAS always): pause between calls so that neither inherits spinning
-    # workers from the other.
+    # From n = 512 both solvers run every phase multithreaded (ours from n = 256
+    # for some phases, numpy's OpenBLAS always): pause between calls so that
+    # neither inherits spinning workers from the other.
     settle = n >= 512
 
     t_ours, t_peer = _paired_best(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat, settle)

@@ -3,10 +3,12 @@
 The solver switches code paths by size (cpp/src/eigh*.cpp): Eigen's solver up
 to n = 48 (kSmall); the fused unblocked reduction up to a trailing size of 256
 (kUnblocked) and panels of 32 (kPanel) above; the reflector-by-reflector
-back-transformation up to n = 224 (kBackUnblocked), compact-WY blocks above;
-divide-and-conquer leaves of at most 32 (kLeaf) solved by implicit QL; one
-thread below n = 640 (kParallelMin), the threads of the reduction's team above.
-Each test checks a path against LAPACK (numpy) and against closed forms.
+back-transformation (column chunks of 64, 32, 8, 1) up to n = 176
+(kBackUnblocked), compact-WY blocks on column slabs of 64 above;
+divide-and-conquer leaves of at most 32 (kLeaf) solved by implicit QL. The
+threading policy (eigh.cpp) gives each phase all threads from its own size:
+back-transformation from n = 256, reduction from 448, divide and conquer from
+512. Each test checks a path against LAPACK (numpy) and against closed forms.
 """
 
 import numpy as np
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
 
 # Both sides of each crossover, and sizes whose last panel or leaf is ragged.
-CROSSOVER_SIZES = [48, 49, 64, 65, 224, 225, 256, 257, 289]
+CROSSOVER_SIZES = [48, 49, 64, 65, 70, 176, 177, 256, 257, 289]
 
 
 def _orthogonal(rng, n):
@@ -71,18 +73,27 @@ def test_every_path_matches_lapack(spectrum, n):
     np.testing.assert_allclose(w_only, w, rtol=0, atol=50 * n * EPS * scale)
 
 
+# Both sides of each phase's threading crossover (kBackParallelMin = 256,
+# kReduceParallelMin = 448, kDcParallelMin = 512), and above the old single
+# one (641); with one thread the same code runs with a team of one.
+THREAD_CROSSOVER_SIZES = [255, 256, 447, 448, 511, 512, 641]
+
+
 @pytest.mark.parametrize("threads", [1, None], ids=["one-thread", "all-threads"])
 @pytest.mark.parametrize("spectrum", ["random", "ties"])
-def test_team_reduction_with_one_and_all_threads(spectrum, threads):
-    # n = 641 is just above kParallelMin: the reduction's team splits rows and
-    # columns among the OpenMP threads (one-thread: the same code with a team of one).
+@pytest.mark.parametrize("n", THREAD_CROSSOVER_SIZES, ids=lambda n: f"n{n}")
+def test_threaded_phases_with_one_and_all_threads(n, spectrum, threads):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    n = 641
-    a = _spectrum_matrix(spectrum, n, np.random.default_rng(7))
+    a = _spectrum_matrix(spectrum, n, np.random.default_rng(7 + n))
     with threadpoolctl.threadpool_limits(limits=threads, user_api="openmp"):
         w, v = ds.eigh(a)
         w_only = ds.eigh(a, eigvals_only=True)
-    _assert_like_lapack(a, w, v)
+        # k = 10 back-transforms a single narrow slab while the threads share
+        # the building of the reflector blocks.
+        wk, vk = ds.eigh(a, k=10)
+    w_ref, v_ref = np.linalg.eigh(a)
+    _helpers.assert_eigh_like_lapack(a, w, v, w_ref, v_ref)
+    _helpers.assert_eigh_like_lapack(a, wk, vk, w_ref, v_ref[:, -10:])
     np.testing.assert_allclose(w_only, w, rtol=0, atol=50 * n * EPS * np.abs(w).max())
 
 

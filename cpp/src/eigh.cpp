@@ -21,23 +21,29 @@ namespace {
 
 // Below this size Eigen's unblocked solver is as fast as the blocked pipeline.
 constexpr Index kSmall = 48;
-// Below this size one thread is used: the solver synchronises O(n) times, and
-// on small problems (or a loaded machine) the barriers cost more than they save.
-// Measured on an idle 2-core EPYC: one thread wins up to n = 512 (32 ms vs
-// 44 ms), two win from n = 768 (67 ms vs 91 ms).
-constexpr Index kParallelMin = 640;
+// The threading policy, per phase: below these sizes a phase runs on one
+// thread. Measured on a 2-core EPYC (Zen 4), best of 10, one thread -> two:
+//   reduction       n = 384: 3.6 -> 2.7..3.8 ms, 448: 5.5 -> 3.8, 512: 8.5 -> 5.9
+//   back-transform  n = 256: 1.16 -> 0.70 ms, 384: 3.96 -> 1.88, 512: 9.2 -> 4.3
+//   divide and conquer n = 256: 1.5 -> 21 ms, 384: 4.9 -> 50, 512: 9.4 -> 7.1
+// Below n = 512 divide and conquer runs its merges as many short parallel
+// loops, and each fork/join waits for a time slice whenever the other core
+// is busy; from 512 it solves the two halves on a thread each.
+constexpr Index kReduceParallelMin = 448;
+constexpr Index kDcParallelMin = 512;
+constexpr Index kBackParallelMin = 256;
 
 // Limits the OpenMP threads of the calling thread (Eigen's GEMM and our own
-// parallel loops both follow omp_get_max_threads(), a per-thread setting) for
-// the lifetime of the guard.
+// parallel loops both follow omp_get_max_threads(), a per-thread setting) to
+// one for the lifetime of the guard when `one_thread` is set.
 class ThreadLimit {
  public:
-  explicit ThreadLimit(Index n) {
+  explicit ThreadLimit(bool one_thread) {
 #ifdef DESCRAMBLE_HAVE_OPENMP
     saved_ = omp_get_max_threads();
-    if (n < kParallelMin) omp_set_num_threads(1);
+    if (one_thread) omp_set_num_threads(1);
 #else
-    (void)n;
+    (void)one_thread;
 #endif
   }
   ~ThreadLimit() {
@@ -51,6 +57,20 @@ class ThreadLimit {
  private:
   int saved_ = 1;
 };
+
+// The reduction to tridiagonal form of a (lower triangle), on the threads the
+// policy gives it.
+void reduce(const Eigen::Ref<const RowMatrixXd>& a, detail::ColMatrixXd& work, VectorXd& d,
+            VectorXd& e, VectorXd& tau) {
+  const ThreadLimit threads(a.rows() < kReduceParallelMin);
+  work = detail::column_major_copy(a);
+  detail::tridiagonalize(work, d, e, tau);
+}
+
+void back_transform(const detail::ColMatrixXd& work, const VectorXd& tau, detail::ColMatrixXd& z) {
+  const ThreadLimit threads(work.rows() < kBackParallelMin);
+  detail::apply_householder_q(work, tau, z);
+}
 
 // Checks the shape and that the lower triangle (the part that is read) is
 // finite; returns the largest magnitude in it.
@@ -118,18 +138,20 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
     return out;
   }
   if (n <= kSmall) return eigh_small(a, compute_vectors);
-  const ThreadLimit threads(n);
-  detail::ColMatrixXd work = detail::column_major_copy(a);
+  detail::ColMatrixXd work;
   VectorXd d, e, tau;
-  detail::tridiagonalize(work, d, e, tau);
+  reduce(a, work, d, e, tau);
   if (!compute_vectors) {
     detail::tridiagonal_eigenvalues(d, e);
     out.values = d;
     return out;
   }
   detail::ColMatrixXd z;
-  detail::tridiagonal_eigen_dc(d, e, z);
-  detail::apply_householder_q(work, tau, z);
+  {
+    const ThreadLimit threads(n < kDcParallelMin);
+    detail::tridiagonal_eigen_dc(d, e, z);
+  }
+  back_transform(work, tau, z);
   out.values = d;
   out.vectors = std::move(z);
   return out;
@@ -153,17 +175,16 @@ EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool co
     if (compute_vectors) out.vectors = full.vectors.rightCols(k);
     return out;
   }
-  const ThreadLimit threads(n);
-  detail::ColMatrixXd work = detail::column_major_copy(a);
+  detail::ColMatrixXd work;
   VectorXd d, e, tau;
-  detail::tridiagonalize(work, d, e, tau);
+  reduce(a, work, d, e, tau);
   VectorXd w = d, e_copy = e;
   detail::tridiagonal_eigenvalues(w, e_copy);
   out.values = w.tail(k);
   if (!compute_vectors) return out;
   detail::ColMatrixXd z;
   detail::tridiagonal_inverse_iteration(d, e, out.values, z);
-  detail::apply_householder_q(work, tau, z);
+  back_transform(work, tau, z);
   out.vectors = std::move(z);
   return out;
 }
