@@ -83,8 +83,8 @@ def test_eigh_matches_lapack(family, n):
 
 @pytest.mark.parametrize("family", ["random", "ties", "gram"])
 def test_multithreaded_path_matches_lapack(family):
-    # n = 700 is above the size where the solver starts using both cores
-    # (kParallelMin in cpp/src/eigh.cpp): full, values-only and leading-k paths.
+    # n = 700 is above every phase's threading crossover (cpp/src/eigh.cpp), so
+    # all phases run on all threads: full, values-only and leading-k paths.
     n = 700
     rng = np.random.default_rng(7)
     a = _family(family, n, rng)

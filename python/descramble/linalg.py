@@ -29,13 +29,17 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
     172-191, doi:10.1137/S0895479892241287) and implicit-QL leaves;
     back-transformation with compact-WY blocks (Schreiber, Van Loan, SISC 10
     (1989) 53-57, doi:10.1137/0910005), or reflector by reflector up to
-    n = 224. ``eigvals_only`` replaces divide and conquer by the root-free QL
+    n = 176. ``eigvals_only`` replaces divide and conquer by the root-free QL
     iteration of Pal, Walker and Kahan (the scheme of LAPACK's ``dsterf``).
     For ``k <= n / 8`` the ``k`` vectors come from inverse iteration on the
     tridiagonal matrix, so the cost is that of the reduction plus
     ``O(n^2 k)``. Matrices with ``n <= 48`` go to Eigen's one-stage solver.
-    Problems with ``n < 640`` run on one thread; larger ones use the OpenMP
-    threads (``OMP_NUM_THREADS``).
+    Each phase uses the OpenMP threads (``OMP_NUM_THREADS``) from its own
+    measured size on (back-transformation from n = 256, reduction from 448,
+    divide and conquer from 512) and one thread below. Matrices whose largest
+    entry lies outside ``[2^-100, 2^100]`` are first scaled by a power of two
+    (exact), as LAPACK does, so that squared entries neither overflow nor
+    underflow.
 
     The smoothness operator and Gram matrices of the descrambler (Sule, Spencer,
     Czaja, ACHA 79 (2025) 101793, doi:10.1016/j.acha.2025.101793) are the
