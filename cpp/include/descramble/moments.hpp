@@ -65,7 +65,7 @@ class Moments {
   // lose no digits in d = mean_b - mean_a.
   VectorXd shift_;
   VectorXd dmean_;
-  RowMatrixXd m2_;  // lower triangle valid
+  RowMatrixXd m2_;  // lower triangle valid once count_ > 0 (a new state is not cleared)
   // Small batches are gathered here and folded in as one batch, so tiny
   // updates cost O(n) each instead of a pass over the n x n state.
   RowMatrixXd buffer_;
