@@ -491,7 +491,7 @@ def test_cached_smoothness_ties_are_fresh_lists():
 
 # ----------------------------------------------------------------------------- wide layers
 
-WIDE = dsc._CORE_SYRK_MIN + 8  # samples and objective go through the core's syrk
+WIDE = dsc._CORE_SYRK_MIN + 8  # the objective goes through the core's syrk too
 
 
 @pytest.fixture(scope="module")
