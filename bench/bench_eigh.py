@@ -5,6 +5,11 @@ all pairs, eigenvalues only, and the k = 10 largest pairs (against numpy's full
 solve, the only way numpy offers them). Each case records the residual
 ||A V - V diag(w)|| / ||A|| and orthogonality ||V^T V - I|| of both solvers and
 fails if ours is not within 10x of LAPACK's or the eigenvalues disagree.
+
+Stacks of matrices ``(count, n, n)`` (numpy's gufunc loops over them on one
+thread, ours spreads them over the OpenMP threads) record the median, min and
+max of at least 3 timed runs of each side, alternated, and the worst residual
+and orthogonality over the stack.
 """
 
 from __future__ import annotations
@@ -152,6 +157,50 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     return out
 
 
+def _stack_quality(a: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """The worst residual and orthogonality over a stack."""
+    scale = np.maximum(np.abs(w).max(axis=-1), np.finfo(float).tiny)
+    residual = np.linalg.norm(a @ v - v * w[..., None, :], axis=(-2, -1)) / scale
+    eye = np.eye(v.shape[-1])
+    orthogonality = np.linalg.norm(np.swapaxes(v, -1, -2) @ v - eye, axis=(-2, -1))
+    return float(residual.max()), float(orthogonality.max())
+
+
+def _stack_case(count: int, n: int, repeat: int, rng: np.random.Generator) -> dict:
+    x = rng.standard_normal((count, n, n))
+    a = (x + np.swapaxes(x, -1, -2)) / 2
+    ours_t: list[float] = []
+    peer_t: list[float] = []
+    for _ in range(repeat + 1):  # the first pair warms up and is dropped
+        ours_t.append(_timed_call(lambda: ds.eigh(a), settle=False))
+        peer_t.append(_timed_call(lambda: np.linalg.eigh(a), settle=False))
+    ours_t, peer_t = ours_t[1:], peer_t[1:]
+    w, v = ds.eigh(a)
+    w_ref, v_ref = np.linalg.eigh(a)
+    q, q_ref = _stack_quality(a, w, v), _stack_quality(a, w_ref, v_ref)
+    err = float((np.abs(w - w_ref).max(axis=-1) / np.abs(w_ref).max(axis=-1)).max())
+    return record(
+        AREA,
+        f"eigh stack {count}x{n}x{n}",
+        ours_s=float(np.median(ours_t)),
+        peer="numpy.linalg.eigh",
+        peer_s=float(np.median(peer_t)),
+        agree=bool(_accurate(err, n, q, q_ref)),
+        error=err,
+        n=n,
+        count=count,
+        repeats=repeat,
+        ours_min_s=min(ours_t),
+        ours_max_s=max(ours_t),
+        peer_min_s=min(peer_t),
+        peer_max_s=max(peer_t),
+        residual=q[0],
+        residual_peer=q_ref[0],
+        orthogonality=q[1],
+        orthogonality_peer=q_ref[1],
+    )
+
+
 def _repeat(n: int, quick: bool) -> int:
     """Timed repeats: many for the sub-millisecond sizes, where load spikes are short."""
     if quick:
@@ -169,4 +218,7 @@ def run(quick: bool) -> list[dict]:
         x = rng.standard_normal((n, n))
         a = (x + x.T) / 2
         cases.extend(_cases(a, _repeat(n, quick)))
+    stacks = [(64, 32), (8, 64)] if quick else [(4096, 32), (256, 128)]
+    for count, n in stacks:
+        cases.append(_stack_case(count, n, 3 if quick else 7, rng))
     return cases

@@ -145,11 +145,68 @@ def test_dtypes(dtype):
     assert _total(cost, rows, cols) == _total(cost, *ref)
 
 
-def test_python_lists_and_objects():
+def test_python_lists_are_converted_as_scipy_converts_them():
     rows, cols = ds.linear_sum_assignment([[4, 1, 3], [2, 0, 5], [3, 2, 2]])
     assert cols.tolist() == [1, 0, 2]
-    rows, cols = ds.linear_sum_assignment(np.array([[1.5, 0.5], [0.25, 2]], dtype=object))
+    # Lists go through np.asarray(cost, dtype=float64), numeric strings included.
+    rows, cols = ds.linear_sum_assignment([["1.5", "0.5"], ["0.25", "2"]])
     assert cols.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    "shape", [(8, 8), (1, 1), (3, 5), (5, 3), (40, 40)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, bool])
+@pytest.mark.parametrize("maximize", [False, True], ids=["min", "max"])
+def test_constant_matrix_gives_scipy_matching(shape, dtype, maximize):
+    # Every matching is optimal; scipy returns rows 0..k-1 on columns 0..k-1
+    # (scipy issue #11602), and so do we.
+    k = min(shape)
+    cost = np.ones(shape, dtype=dtype)
+    rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+    ref_rows, ref_cols = scipy_lsa(cost, maximize=maximize)
+    assert rows.tolist() == ref_rows.tolist() == list(range(k))
+    assert cols.tolist() == ref_cols.tolist() == list(range(k))
+
+
+def test_unique_optimum_gives_scipy_matching():
+    rng = np.random.default_rng(12)
+    for n, m in [(7, 7), (30, 30), (6, 11), (11, 6), (200, 200)]:
+        cost = rng.random((n, m))
+        for maximize in (False, True):
+            rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+            ref = scipy_lsa(cost, maximize=maximize)
+            assert rows.tolist() == ref[0].tolist() and cols.tolist() == ref[1].tolist()
+
+
+HUGE = np.finfo(np.float64).max
+
+
+@pytest.mark.parametrize("maximize", [False, True], ids=["min", "max"])
+def test_finite_costs_near_the_largest_double_are_solved(maximize):
+    # Regression: duals that are differences of such costs overflowed, and a
+    # finite 3 x 3 problem was reported infeasible. scipy solves it.
+    cost = np.array([[HUGE, -HUGE, 0.0], [-HUGE, HUGE, 0.0], [0.0, 0.0, HUGE]])
+    rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+    assert cols.tolist() == scipy_lsa(cost, maximize=maximize)[1].tolist()
+    rng = np.random.default_rng(4)
+    for shape in [(3, 3), (6, 6), (4, 9), (9, 4), (60, 60)]:
+        cost = rng.uniform(-1, 1, shape) * HUGE
+        cost[rng.random(shape) < 0.1] = np.inf if not maximize else -np.inf
+        ref = _helpers.scipy_matching_or_same_error(cost, maximize)
+        if ref is None:
+            continue
+        rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+        _check_matching(rows, cols, shape)
+        assert (cost[rows, cols] / HUGE).sum() == pytest.approx(
+            (cost[ref] / HUGE).sum(), rel=1e-12, abs=1e-12
+        )
+
+
+def test_huge_costs_still_report_invalid_entries():
+    cost = np.array([[HUGE, 1.0], [np.nan, 2.0]])
+    with pytest.raises(ValueError, match="invalid numeric entries"):
+        ds.linear_sum_assignment(cost)
 
 
 @pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0)], ids=["0x0", "0x3", "3x0"])
@@ -221,7 +278,10 @@ def test_float32_is_not_upcast_in_precision_of_duals():
         (np.zeros((2, 2, 2)), False, ValueError, r"expected a matrix \(2-D array\), got a 3 array"),
         (np.array([["a"]]), False, TypeError, "Cannot cast array data"),
         (np.array([[1 + 1j]]), False, TypeError, "Cannot cast array data"),
-        (np.array([[object()]]), False, TypeError, "float"),
+        (np.array([[object()]]), False, TypeError, "Cannot cast array data"),
+        (np.array([[1.0, 2.0]], dtype=object), False, TypeError, "Cannot cast array data"),
+        (np.eye(2, dtype=np.longdouble), False, TypeError, "Cannot cast array data"),
+        ([[1.0, "a"]], False, ValueError, "could not convert string to float"),
     ],
     ids=[
         "nan",
@@ -234,6 +294,9 @@ def test_float32_is_not_upcast_in_precision_of_duals():
         "strings",
         "complex",
         "object",
+        "numeric-object",
+        "longdouble",
+        "string-in-list",
     ],
 )
 def test_errors_match_scipy(bad, maximize, exc, match):
@@ -317,3 +380,64 @@ def test_invariances(n, m, seed, shift):
     assert _total(cost, *ds.linear_sum_assignment(cost, maximize=True)) == pytest.approx(
         -_total(-cost, *ds.linear_sum_assignment(-cost))
     )
+
+
+# --- malformed input: scipy's exception types --------------------------------
+
+_ELEMENTS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.sampled_from(["1.5", "abc", "", "nan", b"2"]),
+    st.none(),
+    st.complex_numbers(allow_nan=False, max_magnitude=10),
+)
+_DTYPES = [
+    "float64", "float32", "float16", "longdouble", "int8", "int64", "uint64", "bool",
+    "complex128", "object", "U3", "S3", "m8[s]", "M8[s]",
+]  # fmt: skip
+
+
+def _malformed(draw):
+    shape = draw(
+        st.sampled_from([(), (0,), (3,), (0, 0), (2, 0), (2, 2), (3, 2), (2, 3), (2, 2, 2)])
+    )
+    size = int(np.prod(shape))
+    values = draw(st.lists(_ELEMENTS, min_size=size, max_size=size))
+    as_list = draw(st.booleans())
+    if as_list:
+        # A nested list, or a ragged one.
+        arr = np.empty(size, dtype=object)
+        arr[:] = values
+        out = arr.reshape(shape).tolist() if shape else (values[0] if values else 0.0)
+        if draw(st.booleans()) and isinstance(out, list) and out and isinstance(out[0], list):
+            out[0] = out[0][:-1]
+        return out
+    dtype = draw(st.sampled_from(_DTYPES))
+    arr = np.empty(size, dtype=object)
+    arr[:] = values
+    try:
+        return arr.reshape(shape).astype(dtype)
+    except (TypeError, ValueError, OverflowError):
+        return np.zeros(shape, dtype=dtype)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), maximize=st.booleans())
+def test_malformed_input_raises_what_scipy_raises(data, maximize):
+    cost = _malformed(data.draw)
+    outcome = []
+    for solve in (scipy_lsa, ds.linear_sum_assignment):
+        try:
+            with np.errstate(all="ignore"):
+                outcome.append(solve(cost, maximize=maximize))
+        except Exception as exc:  # noqa: BLE001 - the types are what is compared
+            outcome.append(exc)
+    ref, ours = outcome
+    if isinstance(ref, Exception):
+        assert type(ours) is type(ref), (cost, ref, ours)
+        assert str(ours) == str(ref)
+    else:
+        assert not isinstance(ours, Exception), (cost, ours)
+        c = np.asarray(cost, dtype=np.float64) if isinstance(cost, list) else cost
+        assert _total(c, *ours) == pytest.approx(_total(c, *ref), rel=1e-12, abs=1e-9)

@@ -55,6 +55,20 @@ inline double lesser(double a, double b) { return b < a ? b : a; }
 const char* const kInvalid = "matrix contains invalid numeric entries";
 const char* const kInfeasible = "cost matrix is infeasible";
 
+// Duals and path lengths are alternating sums of up to 2 min(nr, nc) costs,
+// so finite costs near the largest double overflow them (an overflowed
+// distance would read as a forbidden pair). Costs of magnitude >= kHuge are
+// flagged by the validation passes, and the problem is then solved on a copy
+// scaled by a power of two (exact, same optimal matching) whose largest entry
+// lies below kHuge: 2^33 such sums stay finite.
+constexpr double kHuge = 0x1p960;
+// Flagging multiplies by kFlagFactor before the x * 0 test: the product
+// overflows (and the test sees NaN) exactly when |x| >= 2^1024 / kFlagFactor.
+constexpr double kFlagFactor = 0x1p64;
+
+// Thrown by the validation when a cost reaches kHuge; caught by solve_wide.
+struct HugeCosts {};
+
 // The solver works on nr <= nc rows of a row-major matrix and minimises
 // Sign * C: maximisation reads the costs negated instead of copying them.
 // Only column duals v are stored; a row's dual is implicit,
@@ -139,12 +153,16 @@ class Solver {
     return forbidden;
   }
 
-  // Whether a row holds a NaN or infinite entry: x * 0 is NaN exactly then,
-  // so one multiply-add per entry decides (classify() then tells which).
+  // Whether a row holds a NaN, infinite or huge (>= kHuge) entry: x * 0 is
+  // NaN exactly for NaN and infinite x, and x * kFlagFactor overflows exactly
+  // for huge x, so two multiplies and an add per entry decide (classify()
+  // then tells which).
   bool row_flagged(const T* ci) const {
     double nonfinite = 0.0;
 #pragma omp simd reduction(+ : nonfinite)
-    for (Index j = 0; j < nc_; ++j) nonfinite += static_cast<double>(ci[j]) * 0.0;
+    for (Index j = 0; j < nc_; ++j) {
+      nonfinite += static_cast<double>(ci[j]) * kFlagFactor * 0.0;
+    }
     return !(nonfinite == 0.0);
   }
 
@@ -181,9 +199,11 @@ class Solver {
     const Index n = nr_;
     const std::vector<Index>& argrow = argrow_;
     std::vector<int> matches(n, 0);
-    // Columns in reverse, as in JV: a row that is the minimum of several
-    // columns keeps the first one visited (the highest index).
-    for (Index j = n - 1; j >= 0; --j) {
+    // A row that is the minimum of several columns keeps the lowest of them
+    // (JV visit the columns in reverse; the order is free). With the lowest
+    // free column taken on ties later on, a constant matrix gets the identity,
+    // the matching scipy's solver returns.
+    for (Index j = 0; j < n; ++j) {
       const Index i = argrow[j];
       if (matches[i]++ == 0) {
         col4row_[i] = j;
@@ -238,7 +258,7 @@ class Solver {
 #pragma omp simd reduction(min : bm) reduction(+ : nonfinite)
       for (Index j = lo; j < hi; ++j) {
         const double x = (Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j])) - v[j];
-        if (Check) nonfinite += x * 0.0;
+        if (Check) nonfinite += x * kFlagFactor * 0.0;
         bm = lesser(bm, x);
       }
       bmin[b] = bm;
@@ -272,16 +292,20 @@ class Solver {
     return false;
   }
 
-  // Exact check of row i, whose pass flagged a NaN or infinite entry: throws
-  // on NaN or -inf (after the sign flip), returns whether +inf occurs.
+  // Exact check of row i, whose pass flagged a NaN, infinite or huge entry:
+  // throws std::invalid_argument on NaN or -inf (after the sign flip) and
+  // HugeCosts on a finite entry of magnitude >= kHuge (NaN first: an invalid
+  // matrix is reported whatever its scale); returns whether +inf occurs.
   bool classify(Index i) const {
     const T* ci = row(i);
-    bool forbidden = false;
+    bool forbidden = false, huge = false;
     for (Index j = 0; j < nc_; ++j) {
       const double x = Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j]);
       if (!(x > -kInf)) throw std::invalid_argument(kInvalid);
       forbidden = forbidden || x == kInf;
+      huge = huge || (x != kInf && std::abs(x) >= kHuge);
     }
+    if (huge) throw HugeCosts{};
     return forbidden;
   }
 
@@ -515,15 +539,43 @@ class Solver {
   std::vector<double> bmin_;  // the minimum of each block of kBlock columns
 };
 
-// Solves an nr <= nc problem; col_out[i] is the column of row i.
 template <class T>
-void solve_wide(const T* c, Index nr, Index nc, Index stride, bool maximize,
-                std::int64_t* col_out) {
+void solve_unscaled(const T* c, Index nr, Index nc, Index stride, bool maximize,
+                    std::int64_t* col_out) {
   if (maximize) {
     Solver<T, true>(c, nr, nc, stride).solve(col_out);
   } else {
     Solver<T, false>(c, nr, nc, stride).solve(col_out);
   }
+}
+
+// Solves an nr <= nc problem; col_out[i] is the column of row i. Costs of
+// magnitude >= kHuge are solved on a copy scaled by a power of two (see
+// kHuge): exact for every entry above the subnormal range, which is far below
+// the rounding of sums of such costs.
+template <class T>
+void solve_wide(const T* c, Index nr, Index nc, Index stride, bool maximize,
+                std::int64_t* col_out) {
+  try {
+    solve_unscaled(c, nr, nc, stride, maximize, col_out);
+    return;
+  } catch (const HugeCosts&) {
+  }
+  double largest = 0.0;
+  for (Index i = 0; i < nr; ++i) {
+    for (Index j = 0; j < nc; ++j) {
+      const double x = std::abs(static_cast<double>(c[i * stride + j]));
+      if (x < kInf) largest = std::max(largest, x);
+    }
+  }
+  int exponent = 0;
+  std::frexp(largest, &exponent);  // largest < 2^exponent
+  const double scale = std::ldexp(1.0, std::ilogb(kHuge) - 1 - exponent);
+  RowMatrixXd scaled(nr, nc);
+  for (Index i = 0; i < nr; ++i) {
+    for (Index j = 0; j < nc; ++j) scaled(i, j) = static_cast<double>(c[i * stride + j]) * scale;
+  }
+  solve_unscaled(scaled.data(), nr, nc, nc, maximize, col_out);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
 from . import dask, deer, deernet, iterative, plot, smoothness, torch
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
-from .linalg import eigh
+from .linalg import eigh, eigvalsh
 from .moments import Moments
 from .qap import quadratic_assignment
 from .smoothness import Operator
@@ -46,6 +46,7 @@ __all__ = [
     "descramble",
     "Descrambling",
     "eigh",
+    "eigvalsh",
     "Gram",
     "iterative",
     "linear_sum_assignment",

@@ -6,6 +6,9 @@ import numpy.typing as npt
 def eigh(
     a: npt.ArrayLike, k: int = 0, compute_vectors: bool = True
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def eigh_batch(
+    a: npt.ArrayLike, k: int = 0, compute_vectors: bool = True
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def principal_eigh(
     a: npt.ArrayLike, k: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

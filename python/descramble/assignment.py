@@ -51,17 +51,21 @@ _WIDENED_INT = {
 
 
 def _as_cost_matrix(cost: Any) -> np.ndarray:
-    """``cost`` as a float32, float64, int32 or int64 array, with scipy's errors for bad input."""
-    arr = np.asarray(cost)
-    if arr.dtype.kind == "O":
-        # Like scipy: numeric Python objects are converted, others raise the
-        # TypeError of float() itself.
-        arr = arr.astype(np.float64)
-    elif arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Cannot cast array data from {arr.dtype!r} to dtype('float64') according to the "
-            "rule 'safe'"
-        )
+    """``cost`` as a float32, float64, int32 or int64 array, with scipy's errors for bad input.
+
+    scipy's rules: an ndarray must cast safely to float64 (object, long double,
+    complex, strings, dates: TypeError), anything else is converted as
+    ``np.asarray(cost, dtype=float64)`` converts it (with that call's errors).
+    """
+    if isinstance(cost, np.ndarray):
+        arr = cost
+        if not np.can_cast(arr.dtype, np.float64, "safe"):
+            raise TypeError(
+                f"Cannot cast array data from {arr.dtype!r} to dtype('float64') according to "
+                "the rule 'safe'"
+            )
+    else:
+        arr = np.asarray(cost, dtype=np.float64)
     if arr.ndim != 2:
         raise ValueError(f"expected a matrix (2-D array), got a {arr.ndim} array")
     if arr.dtype == np.float32:

@@ -334,8 +334,12 @@ def solve_permutation(
     # Refinements: 2-opt from the projection, and FAQ (from the projection and
     # from the barycenter, scipy's default) followed by 2-opt.
     candidates = []
+    # A Generator: quadratic_assignment reads ints and None as scipy does (a
+    # RandomState, with scipy's transition warnings).
+    if not isinstance(rng, np.random.Generator | np.random.RandomState):
+        rng = np.random.default_rng(rng)
     two_opt = {"maxiter": swaps, "rng": rng}
-    ref = quadratic_assignment(L, G, method="2opt", options={"P0": best_proj, **two_opt})
+    ref = quadratic_assignment(L, G, method="2opt-steepest", options={"P0": best_proj, **two_opt})
     candidates.append((float(ref.fun), 0, ref.col_ind, METHOD_PROJECTION_2OPT))
     # The barycenter start is skipped for large n: when L annihilates the
     # constant vector the barycenter minimises the relaxation and FAQ stays
@@ -343,7 +347,9 @@ def solve_permutation(
     starts: list[Any] = [np.eye(n)[best_proj]] + (["barycenter"] if n <= 128 else [])
     for k, P0 in enumerate(starts):
         faq = quadratic_assignment(L, G, method="faq", options={"P0": P0, "rng": rng})
-        ref = quadratic_assignment(L, G, method="2opt", options={"P0": faq.col_ind, **two_opt})
+        ref = quadratic_assignment(
+            L, G, method="2opt-steepest", options={"P0": faq.col_ind, **two_opt}
+        )
         candidates.append((float(ref.fun), 1 + k, ref.col_ind, METHOD_FAQ))
     f_best, _, perm, method = min(candidates, key=lambda c: (c[0], c[1]))
 

@@ -14,21 +14,23 @@ descrambler ``tr(P^T L P G)`` is posed (``A = L``, ``B = G``).
   being recomputed and the line search uses only ``O(n^2)`` terms, so an
   iteration costs one (symmetric input) or two ``n^3`` products where a
   direct implementation needs six, and the last iteration none.
-* ``"2opt"``: best-improvement pair exchanges; the change of ``f`` for every
-  pair is read from two ``n x n`` matrices kept up to date in ``O(n^2)`` per
-  exchange.
+* ``"2opt"``: scipy's first-improvement pair exchanges (same decisions,
+  same ``nit``), and ``"2opt-steepest"``: best-improvement exchanges. The
+  change of ``f`` for every pair is read from two ``n x n`` matrices kept up
+  to date in ``O(n^2)`` per exchange.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .assignment import linear_sum_assignment
 
-__all__ = ["QAPResult", "quadratic_assignment"]
+__all__ = ["QAPOptionWarning", "QAPResult", "quadratic_assignment"]
 
 
 class QAPResult(dict):
@@ -71,27 +73,77 @@ def _inner(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.einsum("ij,ij->", x, y))
 
 
+def _optimize_warning() -> type[Warning]:
+    """scipy's ``OptimizeWarning`` when scipy is installed (so filters on it apply), else ours."""
+    try:
+        from scipy.optimize import OptimizeWarning
+    except ImportError:
+        return QAPOptionWarning
+    return OptimizeWarning
+
+
+class QAPOptionWarning(UserWarning):
+    """An unknown :func:`quadratic_assignment` option (ignored); scipy's class if installed."""
+
+
+def _global_rng_seeded() -> bool:
+    """Whether numpy's global RandomState was seeded by ``np.random.seed`` (no seed sequence)."""
+    bitgen = getattr(getattr(np.random.mtrand, "_rand", None), "_bit_generator", None)
+    return bitgen is not None and getattr(bitgen, "_seed_seq", object()) is None
+
+
 def _rng(rng: Any) -> Any:
+    """scipy's reading of the ``rng`` option, with its transition warnings.
+
+    None (or ``np.random``) is numpy's global RandomState, an integer seeds a
+    new RandomState, a Generator or RandomState is used as it is. The
+    messages are scipy's, word for word, so that filters written for scipy
+    match.
+    """
+    if isinstance(rng, np.random.RandomState):
+        warnings.warn(
+            "Use of `RandomState` with `quadratic_assignment` is deprecated and will result "
+            "in an exception in SciPy 1.17",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    if (rng is None or rng is np.random) and _global_rng_seeded():
+        warnings.warn(
+            "The NumPy global RNG was seeded by calling `np.random.seed`. From SciPy 1.17, "
+            "this function will no longer use the global RNG.",
+            FutureWarning,
+            stacklevel=3,
+        )
+    if isinstance(rng, numbers.Integral | np.integer) and not isinstance(rng, bool):
+        warnings.warn(
+            "The behavior when the rng option is an integer is changing: the value will be "
+            "normalized using np.random.default_rng beginning in SciPy 1.17, and the resulting "
+            "Generator will be used to generate random numbers.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return np.random.RandomState(int(rng))
+    if rng is None or rng is np.random:
+        return np.random.mtrand._rand
     if isinstance(rng, np.random.RandomState | np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, numbers.Integral | np.integer | np.random.SeedSequence):
-        return np.random.default_rng(rng)  # type: ignore[arg-type]
-    raise TypeError(f"rng: expected None, an int or a numpy Generator, got {type(rng).__name__}")
+    raise ValueError(f"{rng!r} cannot be used to seed a numpy.random.RandomState instance")
 
 
 def _matrices(A: Any, B: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` and ``B`` as float64 matrices, checked in scipy's order with its messages."""
     a = np.atleast_2d(np.asarray(A))
     b = np.atleast_2d(np.asarray(B))
     for name, arr in (("A", a), ("B", b)):
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"`{name}` must be a real numeric array, got dtype {arr.dtype}")
     msg = None
-    if a.ndim != 2 or b.ndim != 2:
-        msg = "`A` and `B` must have exactly two dimensions"
-    elif a.shape[0] != a.shape[1]:
+    if a.shape[0] != a.shape[1]:
         msg = "`A` must be square"
     elif b.shape[0] != b.shape[1]:
         msg = "`B` must be square"
+    elif a.ndim > 2 or b.ndim > 2:
+        msg = "`A` and `B` must have exactly two dimensions"
     elif a.shape != b.shape:
         msg = "`A` and `B` matrices must be of equal size"
     if msg is not None:
@@ -103,21 +155,18 @@ def _matrices(A: Any, B: Any) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _pairs(x: Any, name: str, n: int) -> np.ndarray:
-    """Validate an ``(m, 2)`` array of node pairs (scipy's rules and wording)."""
+def _pairs(x: Any, name: str, n: int, noun: str = "seeds") -> np.ndarray:
+    """An ``(m, 2)`` array of node pairs, checked in scipy's order with its messages."""
     if x is None:
         return np.zeros((0, 2), dtype=np.int64)
-    arr = np.atleast_2d(np.asarray(x))
-    if arr.size == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    arr = arr.astype(np.int64)
+    arr = np.atleast_2d(np.asarray(x)).astype(np.int64)
     msg = None
-    if arr.ndim != 2:
-        msg = f"`{name}` must have exactly two dimensions"
-    elif arr.shape[0] > n:
-        msg = f"`{name}` can have only as many seeds as there are nodes"
+    if arr.shape[0] > n:
+        msg = f"`{name}` can have only as many {noun} as there are nodes"
     elif arr.shape[1] != 2:
         msg = f"`{name}` must have two columns"
+    elif arr.ndim != 2:
+        msg = f"`{name}` must have exactly two dimensions"
     elif (arr < 0).any():
         msg = f"`{name}` must contain only positive indices"
     elif (arr >= n).any():
@@ -306,7 +355,164 @@ def _initial_permutation(
     return perm
 
 
+class _Exchanges:
+    """The objective's change for exchanging the images of two rows, kept up to date.
+
+    With ``Bp = B[perm][:, perm]``, ``C1 = A Bp^T`` and ``C2 = A^T Bp`` give the
+    change of ``sum_ij A_ij Bp_ij`` for every pair ``(r, s)`` in ``O(n^2)``
+    (rows ``r`` and ``s`` of the sum change by ``-(A_r - A_s).(Bp_r - Bp_s)``,
+    columns likewise, and the four corner entries, counted twice there, are
+    corrected with their exact change); an exchange updates them in ``O(n^2)``.
+    """
+
+    def __init__(self, A: np.ndarray, B: np.ndarray, perm: np.ndarray) -> None:
+        self.A = A
+        self.AT = np.ascontiguousarray(A.T)
+        self.symmetric = np.array_equal(A, A.T) and np.array_equal(B, B.T)
+        self.a = np.diag(A).copy()
+        self.Bp = B[np.ix_(perm, perm)]
+        self.C1 = A @ self.Bp.T
+        self.C2 = self.C1 if self.symmetric else self.AT @ self.Bp
+
+    def delta(self, r0: int, r1: int) -> np.ndarray:
+        """The changes for the pairs ``(r, s)``, ``r0 <= r < r1``, every ``s``: ``(r1 - r0, n)``."""
+        A, Bp, C1, C2 = self.A, self.Bp, self.C1, self.C2
+        rows = slice(r0, r1)
+        c1 = np.diag(C1)
+        b = np.diag(Bp)
+        ar, as_ = self.a[rows, None], self.a[None, :]
+        br, bs = b[rows, None], b[None, :]
+        A_r, Bp_r = A[rows], Bp[rows]
+        if self.symmetric:
+            # Symmetric A and Bp: the column terms equal the row terms and the
+            # antisymmetric corner term vanishes, which halves the work.
+            out = C1[rows] + C1[:, rows].T
+            out -= c1[rows, None]
+            out -= c1[None, :]
+            out *= 2.0
+            out -= 2.0 * ((ar - A_r) * (Bp_r - br) + (A_r - as_) * (bs - Bp_r))
+            out += (ar - as_) * (bs - br)
+            return out
+        c2 = np.diag(C2)
+        row = c1[rows, None] + c1[None, :] - C1[rows] - C1[:, rows].T
+        col = c2[rows, None] + c2[None, :] - C2[rows] - C2[:, rows].T
+        At_r, Bt_r = self.AT[rows], Bp[:, rows].T
+        # Terms j in {r, s} of the row and column sums (they are not simple swaps).
+        excl = (
+            (ar - At_r) * (Bt_r - br)
+            + (A_r - as_) * (bs - Bp_r)
+            + (ar - A_r) * (Bp_r - br)
+            + (At_r - as_) * (bs - Bt_r)
+        )
+        corner = (ar - as_) * (bs - br) + (A_r - At_r) * (Bt_r - Bp_r)
+        return -row - col - excl + corner
+
+    def swap(self, r: int, s: int) -> None:
+        """Exchange indices ``r, s`` of ``Bp`` and update ``C1``, ``C2`` in ``O(n^2)``."""
+        A, Bp, C1, C2 = self.A, self.Bp, self.C1, self.C2
+        idx = np.array([r, s])
+        # Columns k not in {r, s}: Bp[k, r] and Bp[k, s] trade places, a rank-one change.
+        C1 += np.outer(A[:, r] - A[:, s], Bp[:, s] - Bp[:, r])
+        if not self.symmetric:
+            C2 += np.outer(A[r, :] - A[s, :], Bp[s, :] - Bp[r, :])
+        Bp[idx, :] = Bp[idx[::-1], :]
+        Bp[:, idx] = Bp[:, idx[::-1]]
+        # Columns r and s themselves: recompute.
+        C1[:, idx] = A @ Bp[idx, :].T
+        if not self.symmetric:
+            C2[:, idx] = self.AT @ Bp[:, idx]
+
+
+def _exactly_integral(A: np.ndarray, B: np.ndarray) -> bool:
+    """Whether every score and exchange change of ``A``, ``B`` is computed exactly in float64.
+
+    True for integer-valued matrices whose score terms sum below 2^52 in
+    magnitude: all sums are then exact, whatever their order.
+    """
+    bound = float(np.abs(A).sum()) * float(np.abs(B).max(initial=0.0))
+    return bound < 2.0**50 and bool(np.all(A == np.round(A))) and bool(np.all(B == np.round(B)))
+
+
+# Rows of exchange changes computed at once by the first-improvement search:
+# the first improving pair is often in the first rows, and a block of rows
+# costs about one numpy call per term.
+_ROW_BLOCK = 32
+
+
 def _two_opt(
+    A: np.ndarray,
+    B: np.ndarray,
+    sign: float,
+    seeds: np.ndarray,
+    rng: Any,
+    *,
+    partial_guess: Any = None,
+) -> QAPResult:
+    """scipy's "2opt": first-improvement pair exchanges from a random start.
+
+    The start is ``partial_match``, then ``partial_guess``, then a random
+    permutation (``rng.permutation``) of the remaining columns. The pairs
+    ``(i, j)``, ``i <= j`` of free rows are tried in lexicographic order; the
+    first exchange that improves the score is made and the order starts over;
+    the search ends after a full pass without one. ``nit`` counts the pairs
+    tried. Every decision is scipy's: an exchange counts as an improvement when
+    the score summed as scipy sums it improves (exactly integral problems are
+    decided from the exact change instead, which agrees).
+    """
+    n = A.shape[0]
+    guess = _pairs(partial_guess, "partial_guess", n, noun="entries")
+    perm = _initial_permutation(n, seeds, guess, None, rng)
+    free_rows = np.setdiff1d(np.arange(n), seeds[:, 0])
+    f = len(free_rows)
+    pairs_per_pass = f * (f + 1) // 2
+    if f < 2:
+        return QAPResult(col_ind=perm, fun=_score(A, B, perm), nit=pairs_per_pass)
+    # Position of each free row in the enumeration (-1: fixed).
+    position = np.full(n, -1, dtype=np.int64)
+    position[free_rows] = np.arange(f)
+    exact = _exactly_integral(A, B)
+    best = _score(A, B, perm)
+    # Without exactness, every pair whose computed change is below `slack`
+    # (far above the rounding of either computation) is checked with scipy's
+    # score; a pair above it cannot improve that score either.
+    slack = 0.0 if exact else 1e-9 * float(np.abs(A).sum()) * float(np.abs(B).max())
+    ex = _Exchanges(A, B, perm)
+    nit = 0
+    while True:
+        found = None
+        for b0 in range(0, f, _ROW_BLOCK):
+            rows = free_rows[b0 : b0 + _ROW_BLOCK]
+            d = sign * ex.delta(int(rows[0]), int(rows[-1]) + 1)[rows - rows[0]][:, free_rows]
+            # Pairs i < j only: an exchange of a row with itself never improves.
+            cand = (d < -slack if exact else d < slack) & (
+                np.arange(f)[None, :] > np.arange(b0, b0 + len(rows))[:, None]
+            )
+            for ri, ci in zip(*np.nonzero(cand), strict=True):
+                i, j = int(rows[ri]), int(free_rows[ci])
+                if not exact:
+                    perm[[i, j]] = perm[[j, i]]
+                    score = _score(A, B, perm)
+                    perm[[i, j]] = perm[[j, i]]
+                    if not sign * score < sign * best:
+                        continue
+                    best = score
+                found = (i, j)
+                break
+            if found is not None:
+                break
+        if found is None:
+            nit += pairs_per_pass
+            break
+        i, j = found
+        a_pos, b_pos = int(position[i]), int(position[j])
+        # Pairs tried this pass: those of the rows before i, then (i, i) .. (i, j).
+        nit += a_pos * f - a_pos * (a_pos - 1) // 2 + (b_pos - a_pos) + 1
+        perm[[i, j]] = perm[[j, i]]
+        ex.swap(i, j)
+    return QAPResult(col_ind=perm, fun=_score(A, B, perm), nit=nit)
+
+
+def _steepest_two_opt(
     A: np.ndarray,
     B: np.ndarray,
     sign: float,
@@ -317,8 +523,9 @@ def _two_opt(
     P0: Any = None,
     maxiter: Any = None,
 ) -> QAPResult:
+    """Best-improvement pair exchanges: each exchange is the one that improves most."""
     n = A.shape[0]
-    guess = _pairs(partial_guess, "partial_guess", n)
+    guess = _pairs(partial_guess, "partial_guess", n, noun="entries")
     if maxiter is not None and (
         isinstance(maxiter, bool)
         or not isinstance(maxiter, numbers.Integral | np.integer)
@@ -332,19 +539,12 @@ def _two_opt(
     free[seeds[:, 0]] = False
     # Only pairs r < s of free rows may exchange.
     allowed = np.triu(np.outer(free, free), 1)
-    symmetric = np.array_equal(A, A.T) and np.array_equal(B, B.T)
-    a = np.diag(A).copy()
-    AT = np.ascontiguousarray(A.T)
-    Bp = B[np.ix_(perm, perm)]
-    # C1 = A Bp^T and C2 = A^T Bp give every pair's change in O(n^2) (see _delta).
-    C1 = A @ Bp.T
-    C2 = C1 if symmetric else AT @ Bp
+    ex = _Exchanges(A, B, perm)
     scale = np.abs(A).sum() * np.abs(B).max() + np.finfo(float).tiny
     nit = 0
     limit = np.inf if maxiter is None else int(maxiter)
     while nit < limit:
-        delta = _delta(A, Bp, C1, C2, a)
-        delta = np.where(allowed, sign * delta, np.inf)
+        delta = np.where(allowed, sign * ex.delta(0, n), np.inf)
         k = int(np.argmin(delta))
         r, s_ = divmod(k, n)
         # Exchanges must improve by more than rounding to guarantee termination.
@@ -352,118 +552,63 @@ def _two_opt(
             break
         nit += 1
         perm[[r, s_]] = perm[[s_, r]]
-        _swap_update(A, AT, Bp, C1, C2, r, s_, symmetric)
+        ex.swap(r, s_)
     return QAPResult(col_ind=perm, fun=_score(A, B, perm), nit=nit)
-
-
-def _delta(
-    A: np.ndarray, Bp: np.ndarray, C1: np.ndarray, C2: np.ndarray, a: np.ndarray
-) -> np.ndarray:
-    """Change of sum_ij A_ij Bp_ij when indices r and s of Bp are exchanged, for all (r, s).
-
-    Rows r, s of the sum change by -(A_r - A_s).(Bp_r - Bp_s) (from C1 = A Bp^T),
-    columns likewise (C2 = A^T Bp); the four corner entries were counted twice
-    there and are corrected with their exact change.
-    """
-    c1 = np.diag(C1)
-    b = np.diag(Bp)
-    ar, as_ = a[:, None], a[None, :]
-    br, bs = b[:, None], b[None, :]
-    if C2 is C1:
-        # Symmetric A and Bp: the column terms equal the row terms and the
-        # antisymmetric corner term vanishes, which halves the work.
-        out = C1 + C1.T
-        out -= c1[:, None]
-        out -= c1[None, :]
-        out *= 2.0
-        out -= 2.0 * ((ar - A) * (Bp - br) + (A - as_) * (bs - Bp))
-        out += (ar - as_) * (bs - br)
-        return out
-    c2 = np.diag(C2)
-    row = c1[:, None] + c1[None, :] - C1 - C1.T
-    col = c2[:, None] + c2[None, :] - C2 - C2.T
-    At, Bt = A.T, Bp.T
-    # Terms j in {r, s} of the row and column sums (they are not simple swaps).
-    excl = (
-        (ar - At) * (Bt - br)
-        + (A - as_) * (bs - Bp)
-        + (ar - A) * (Bp - br)
-        + (At - as_) * (bs - Bt)
-    )
-    corner = (ar - as_) * (bs - br) + (A - At) * (Bt - Bp)
-    return -row - col - excl + corner
-
-
-def _swap_update(
-    A: np.ndarray,
-    AT: np.ndarray,
-    Bp: np.ndarray,
-    C1: np.ndarray,
-    C2: np.ndarray,
-    r: int,
-    s: int,
-    symmetric: bool,
-) -> None:
-    """Exchange indices r, s of Bp and update C1 = A Bp^T, C2 = A^T Bp in O(n^2)."""
-    idx = np.array([r, s])
-    # Columns k not in {r, s}: Bp[k, r] and Bp[k, s] trade places, a rank-one change.
-    dk = Bp[:, s] - Bp[:, r]
-    C1 += np.outer(A[:, r] - A[:, s], dk)
-    if not symmetric:
-        dk2 = Bp[s, :] - Bp[r, :]
-        C2 += np.outer(A[r, :] - A[s, :], dk2)
-    Bp[idx, :] = Bp[idx[::-1], :]
-    Bp[:, idx] = Bp[:, idx[::-1]]
-    # Columns r and s themselves: recompute.
-    C1[:, idx] = A @ Bp[idx, :].T
-    if not symmetric:
-        C2[:, idx] = AT @ Bp[:, idx]
 
 
 def quadratic_assignment(A: Any, B: Any, method: str = "faq", options: Any = None) -> QAPResult:
     """Approximately solve the quadratic assignment problem.
 
     Minimises (or maximises) ``trace(A^T P B P^T) = sum_ij A[i, j] B[p[i], p[j]]``
-    over permutation matrices ``P`` (``P[i, p[i]] = 1``), with the options and
-    result of :func:`scipy.optimize.quadratic_assignment`. The problem is
-    NP-hard: both methods are heuristics. With ``A = L`` (a smoothness operator)
-    and ``B = G`` (the Gram matrix of hidden data) this is the permutation
-    descrambler of Sule, Spencer, Czaja, Appl. Comput. Harmon. Anal. 79 (2025)
-    101793, doi:10.1016/j.acha.2025.101793.
+    over permutation matrices ``P`` (``P[i, p[i]] = 1``). A drop-in for
+    :func:`scipy.optimize.quadratic_assignment`: same methods, options,
+    result, warnings and error messages. The problem is NP-hard: every method
+    is a heuristic. With ``A = L`` (a smoothness operator) and ``B = G`` (the
+    Gram matrix of hidden data) this is the permutation descrambler of Sule,
+    Spencer, Czaja, Appl. Comput. Harmon. Anal. 79 (2025) 101793,
+    doi:10.1016/j.acha.2025.101793.
 
     Parameters
     ----------
     A, B : (n, n) array_like
         Square real matrices of equal size.
-    method : {"faq", "2opt"}
+    method : {"faq", "2opt", "2opt-steepest"}
         ``"faq"``: Frank-Wolfe over doubly stochastic matrices (Vogelstein et
         al., PLoS ONE 10 (2015) e0121002, doi:10.1371/journal.pone.0121002).
-        ``"2opt"``: pair exchanges until none improves (use it to refine a
-        ``"faq"`` answer: ``options={"P0": res.col_ind}``).
+        ``"2opt"``: scipy's first-improvement pair exchanges from a random
+        start. ``"2opt-steepest"`` (ours, not in scipy): best-improvement
+        exchanges from a given start, to refine a ``"faq"`` answer
+        (``options={"P0": res.col_ind}``).
     options : dict, optional
-        Both methods: ``maximize`` (bool), ``partial_match`` ((m, 2) int pairs
-        fixed in advance), ``rng`` (None, int or Generator).
+        Every method: ``maximize`` (bool), ``partial_match`` ((m, 2) pairs
+        fixed in advance), ``rng`` (scipy's reading: None is numpy's global
+        RandomState, an int seeds a new RandomState, or a Generator; with
+        scipy's FutureWarning/DeprecationWarning where scipy warns).
         ``"faq"``: ``P0`` ("barycenter" (default), "randomized", or an
         ``(n - m, n - m)`` doubly stochastic matrix), ``shuffle_input``,
-        ``maxiter`` (30), ``tol`` (0.03); as scipy.
-        ``"2opt"``: ``partial_guess`` ((m, 2) starting pairs, as scipy), ``P0``
-        (a starting permutation vector or matrix; overrides ``partial_guess``),
-        ``maxiter`` (maximum exchanges; None: until a local optimum).
+        ``maxiter`` (30), ``tol`` (0.03).
+        ``"2opt"``: ``partial_guess`` ((m, 2) starting pairs; the other rows
+        start from ``rng.permutation`` of the other columns).
+        ``"2opt-steepest"``: ``partial_guess``, ``P0`` (a starting permutation
+        vector or matrix; overrides ``partial_guess``), ``maxiter`` (maximum
+        exchanges; None: until a local optimum).
+        Unknown options are ignored with scipy's ``OptimizeWarning`` (our
+        :class:`QAPOptionWarning` when scipy is not installed).
 
     Returns
     -------
     QAPResult
         ``col_ind`` (int64 permutation), ``fun`` (objective at it), ``nit``
-        (Frank-Wolfe iterations for "faq", exchanges made for "2opt": scipy
-        counts pairs tried instead).
+        (Frank-Wolfe iterations for "faq", pairs tried for "2opt" as in scipy,
+        exchanges made for "2opt-steepest").
 
     Raises
     ------
     ValueError
         Non-square, mismatched or non-finite matrices, bad options (scipy's
-        messages), unknown method.
+        messages), unknown method, an ``rng`` that is not a seed or generator.
     TypeError
-        Non-numeric matrices, unknown options.
+        Non-numeric matrices, a non-integer ``maxiter``.
 
     Notes
     -----
@@ -473,26 +618,42 @@ def quadratic_assignment(A: Any, B: Any, method: str = "faq", options: Any = Non
     for non-symmetric input) and one LAP; the exact line search needs only
     ``O(n^2)`` work, and the last iteration skips the product. A start from
     a doubly stochastic matrix costs two more products (one pair for
-    non-symmetric input), the barycenter none. "2opt" is best-improvement: each
-    exchange is the one that lowers the objective most, found from two
-    ``n x n`` matrices updated in ``O(n^2)`` per exchange.
+    non-symmetric input), the barycenter none.
+
+    "2opt" makes scipy's decisions (same start from the same ``rng`` draws,
+    same pair order, an exchange accepted when scipy's score improves), so it
+    returns scipy's ``col_ind``, ``fun`` and ``nit``; but the change of every
+    pair is read from two ``n x n`` matrices updated in ``O(n^2)`` per
+    exchange, where scipy recomputes the ``O(n^2)`` score for each pair tried.
+    "2opt-steepest" makes, at each step, the exchange that improves most.
     """
     opts = dict(options or {})
-    method_l = str(method).lower()
-    A_, B_ = _matrices(A, B)
-    if method_l == "faq":
-        allowed = {"maximize", "partial_match", "rng", "P0", "shuffle_input", "maxiter", "tol"}
-        func: Any = _faq
-    elif method_l == "2opt":
-        allowed = {"maximize", "partial_match", "rng", "partial_guess", "P0", "maxiter"}
-        func = _two_opt
-    else:
-        raise ValueError(f"method {method} must be in ['faq', '2opt'].")
-    unknown = set(opts) - allowed
+    method_l = method.lower()
+    if method_l not in _METHODS:
+        raise ValueError(f"method {method} must be in {list(_METHODS)}.")
+    func, known = _METHODS[method_l]
+    rng = _rng(opts.pop("rng", None))
+    unknown = [name for name in opts if name not in known]
     if unknown:
-        raise TypeError(f"Unknown options for method {method_l!r}: {sorted(unknown)}")
-    # Options both methods share are parsed here: -1 flips minimising to maximising.
+        # As scipy: unknown options are ignored, with a warning.
+        warnings.warn(
+            f"Unknown solver options: {', '.join(map(str, unknown))}",
+            _optimize_warning(),
+            stacklevel=2,
+        )
+        for name in unknown:
+            del opts[name]
+    A_, B_ = _matrices(A, B)
+    # Options every method shares are parsed here: -1 flips minimising to maximising.
     sign = -1.0 if opts.pop("maximize", False) else 1.0
     seeds = _pairs(opts.pop("partial_match", None), "partial_match", A_.shape[0])
-    rng = _rng(opts.pop("rng", None))
     return func(A_, B_, sign, seeds, rng, **opts)
+
+
+# method name -> (solver, the options it takes besides rng)
+_SHARED = ("maximize", "partial_match")
+_METHODS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "faq": (_faq, (*_SHARED, "P0", "shuffle_input", "maxiter", "tol")),
+    "2opt": (_two_opt, (*_SHARED, "partial_guess")),
+    "2opt-steepest": (_steepest_two_opt, (*_SHARED, "partial_guess", "P0", "maxiter")),
+}

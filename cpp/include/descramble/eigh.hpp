@@ -31,6 +31,17 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors = t
 EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k,
                         bool compute_vectors = true);
 
+// The eigenpairs of `count` matrices of size n x n stored one after another in
+// `a` (row-major, contiguous; lower triangles read), one matrix per OpenMP
+// thread. k = 0: all pairs, k > 0: the k largest (1 <= k <= n), m = n or k.
+// Writes values[p * m + j] (ascending) and, with compute_vectors, the n x m
+// row-major matrix of matrix p's vectors at vectors + p * n * m. A single
+// matrix is solved as eigh() solves it (with the per-phase thread policy).
+// Errors are those of eigh(), of the lowest failing matrix, with its index
+// prefixed to the message.
+void eigh_batch(const double* a, Index count, Index n, Index k, bool compute_vectors,
+                double* values, double* vectors);
+
 // The k largest eigenpairs (k = n: all) in principal-component order: values
 // descending, and each vector's entry of largest magnitude positive (the first
 // such entry on ties), which makes the signs reproducible. 1 <= k <= n.
