@@ -30,14 +30,14 @@ void eigh_batch(const double* a, Index count, Index n, Index k, bool compute_vec
                 double* values, double* vectors) {
   if (count < 0 || n < 0 || k < 0 || k > n) {
     throw std::invalid_argument("eigh: invalid batch shape (" + std::to_string(count) + ", " +
-                                std::to_string(n) + ", " + std::to_string(n) + ") with k = " +
-                                std::to_string(k));
+                                std::to_string(n) + ", " + std::to_string(n) +
+                                ") with k = " + std::to_string(k));
   }
   const Index m = k > 0 ? k : n;
   const auto solve = [&](Index p) {
     const Eigen::Map<const RowMatrixXd> matrix(a + p * n * n, n, n);
-    const EighResult r = k > 0 ? eigh_largest(matrix, k, compute_vectors)
-                               : eigh(matrix, compute_vectors);
+    const EighResult r =
+        k > 0 ? eigh_largest(matrix, k, compute_vectors) : eigh(matrix, compute_vectors);
     Eigen::Map<VectorXd>(values + p * m, m) = r.values;
     if (compute_vectors) Eigen::Map<RowMatrixXd>(vectors + p * n * m, n, m) = r.vectors;
   };
