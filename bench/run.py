@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (numpy's AVX-512 kernels)",
     )
-    ap.add_argument("--table", action="store_true", help="regenerate the tables in docs/performance.md and exit")
+    ap.add_argument(
+        "--table", action="store_true", help="regenerate the tables in docs/performance.md and exit"
+    )
     args = ap.parse_args(argv)
 
     if args.table:
