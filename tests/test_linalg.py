@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.linalg import LinAlgError
 
 import _helpers
 import descramble as ds
@@ -164,6 +165,14 @@ def test_eigh_layouts_and_dtypes(layout, n):
     w, v = ds.eigh(a)
     ref = np.asarray(a, dtype=np.float64)
     w_ref, v_ref = np.linalg.eigh(ref)
+    if layout == "float32":
+        # Solved in float64, rounded once: float32 out, accurate to float32 rounding.
+        assert w.dtype == v.dtype == np.float32
+        f32 = np.finfo(np.float32).eps
+        np.testing.assert_allclose(w, w_ref, rtol=0, atol=4 * f32 * np.abs(w_ref).max())
+        res, orth = _helpers.eigh_quality(ref, w.astype(float), v.astype(float))
+        assert res <= 10 * n * f32 and orth <= 10 * n * f32
+        return
     _helpers.assert_eigh_like_lapack(ref, w, v, w_ref, v_ref)
 
 
@@ -204,17 +213,44 @@ def test_eigh_is_affine_equivariant(n, seed, shift, scale):
 @pytest.mark.parametrize(
     "bad, exc, match",
     [
-        (np.zeros((2, 3)), ValueError, r"square \(n, n\) matrix, got shape \(2, 3\)"),
-        (np.zeros(3), ValueError, r"2-D array, got shape \(3,\)"),
+        (np.zeros((2, 3)), LinAlgError, r"must be square, got shape \(2, 3\)"),
+        (np.zeros((4, 2, 3)), LinAlgError, r"must be square, got shape \(4, 2, 3\)"),
+        (np.zeros(3), LinAlgError, r"1-dimensional array given.*got shape \(3,\)"),
+        (np.float64(2.0), LinAlgError, "0-dimensional array given"),
         (np.array([[1.0, np.nan], [np.nan, 1.0]]), ValueError, "NaN or infinity"),
         (np.array([["a"]]), TypeError, "real numeric array"),
-        (np.eye(2, dtype=complex), TypeError, "real numeric array"),
+        (np.array([[1.0]], dtype=object), TypeError, "real numeric array"),
+        (np.eye(2, dtype=np.float16), TypeError, "float16 is unsupported"),
+        (np.eye(2, dtype=np.longdouble), TypeError, "is unsupported in linalg"),
+        (np.eye(2, dtype=complex), TypeError, "complex Hermitian input is not supported"),
     ],
-    ids=["non-square", "1-D", "nan", "strings", "complex"],
+    ids=[
+        "non-square",
+        "non-square-stack",
+        "1-D",
+        "0-D",
+        "nan",
+        "strings",
+        "object",
+        "float16",
+        "longdouble",
+        "complex",
+    ],
 )
-def test_eigh_errors(bad, exc, match):
+@pytest.mark.parametrize("fn", [ds.eigh, ds.eigvalsh], ids=["eigh", "eigvalsh"])
+def test_eigh_errors(bad, exc, match, fn):
+    # numpy's exception types (LinAlgError is a ValueError), our messages.
     with pytest.raises(exc, match=match):
-        ds.eigh(bad)
+        fn(bad)
+
+
+@pytest.mark.parametrize("uplo", [3, "lower", "X"])
+def test_uplo_errors(uplo):
+    exc = TypeError if not isinstance(uplo, str) else ValueError
+    with pytest.raises(exc, match="UPLO argument must be"):
+        ds.eigh(np.eye(2), UPLO=uplo)
+    with pytest.raises(exc, match="UPLO argument must be"):
+        ds.eigvalsh(np.eye(2), uplo)
 
 
 def test_eigh_k_out_of_range():
@@ -306,3 +342,108 @@ def test_eigh_subnormal_matrix():
     a = np.diag([3.0, 2.0, 1.0] * 20) * 2.0**-1070
     w = ds.eigh(a, eigvals_only=True)
     np.testing.assert_array_equal(w, np.sort(np.diag(a)))
+
+
+# --- numpy's interface: stacks, UPLO, dtypes ----------------------------------
+
+
+def _sym_stack(rng, shape, n):
+    x = rng.standard_normal((*shape, n, n))
+    return (x + np.swapaxes(x, -1, -2)) / 2
+
+
+@pytest.mark.parametrize("n", [1, 5, 48, 49, 130], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("shape", [(1,), (7,), (2, 3)], ids=lambda s: "x".join(map(str, s)))
+def test_stack_matches_lapack_matrix_by_matrix(shape, n):
+    # Every path of the single-matrix solver, run across the threads of the
+    # batch: each matrix's pairs as accurate as LAPACK's on that matrix.
+    a = _sym_stack(np.random.default_rng(n), shape, n)
+    w, v = ds.eigh(a)
+    assert w.shape == (*shape, n) and v.shape == (*shape, n, n)
+    assert w.dtype == v.dtype == np.float64
+    w_only = ds.eigvalsh(a)
+    for idx in np.ndindex(*shape):
+        w_ref, v_ref = np.linalg.eigh(a[idx])
+        _helpers.assert_eigh_like_lapack(a[idx], w[idx], v[idx], w_ref, v_ref)
+        scale = np.abs(w_ref).max()
+        np.testing.assert_allclose(w_only[idx], w_ref, rtol=0, atol=50 * n * EPS * scale)
+
+
+def test_stack_leading_k():
+    a = _sym_stack(np.random.default_rng(21), (4,), 160)
+    w, v = ds.eigh(a, k=6)
+    assert w.shape == (4, 6) and v.shape == (4, 160, 6)
+    for p in range(4):
+        w_ref, v_ref = np.linalg.eigh(a[p])
+        _helpers.assert_eigh_like_lapack(a[p], w[p], v[p], w_ref, v_ref[:, -6:])
+
+
+@pytest.mark.parametrize("n", [3, 60], ids=lambda n: f"n{n}")
+def test_uplo_reads_only_the_named_triangle(n):
+    rng = np.random.default_rng(22)
+    a = _sym_stack(rng, (3,), n)
+    noise = rng.standard_normal((3, n, n))
+    lower = np.tril(a) + np.triu(noise, 1)
+    upper = np.triu(a) + np.tril(noise, -1)
+    w_ref = np.linalg.eigvalsh(a)
+    for got in (
+        ds.eigvalsh(lower),
+        ds.eigvalsh(lower, UPLO="l"),
+        ds.eigvalsh(upper, UPLO="U"),
+        ds.eigvalsh(upper, "u"),
+        ds.eigh(upper, "U").eigenvalues,
+    ):
+        np.testing.assert_allclose(got, w_ref, rtol=0, atol=100 * n * EPS)
+    # NaN in the triangle that is not read is ignored, as LAPACK ignores it.
+    upper[:, -1, 0] = np.nan
+    np.testing.assert_allclose(ds.eigvalsh(upper, UPLO="U"), w_ref, rtol=0, atol=100 * n * EPS)
+
+
+@pytest.mark.parametrize(
+    "dtype, out",
+    [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.int8, np.float64),
+        (np.uint64, np.float64),
+        (bool, np.float64),
+        (">f8", np.float64),
+    ],
+    ids=["float32", "float64", "int8", "uint64", "bool", "big-endian"],
+)
+def test_result_dtype_follows_numpy(dtype, out):
+    a = np.array([[[2, 1], [1, 2]], [[0, 1], [1, 0]]]).astype(dtype)
+    w, v = ds.eigh(a)
+    ref = np.linalg.eigh(a)
+    assert w.dtype == v.dtype == ref.eigenvalues.dtype == out
+    assert ds.eigvalsh(a).dtype == out
+    np.testing.assert_allclose(w, ref.eigenvalues, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (3, 0, 0), (0, 4, 4), (2, 0, 3, 3)])
+def test_empty_shapes_follow_numpy(shape):
+    for dtype in (np.float32, np.float64, np.int64):
+        a = np.zeros(shape, dtype=dtype)
+        w, v = ds.eigh(a)
+        ref = np.linalg.eigh(a)
+        assert w.shape == ref.eigenvalues.shape and v.shape == ref.eigenvectors.shape
+        assert w.dtype == ref.eigenvalues.dtype and v.dtype == ref.eigenvectors.dtype
+        assert ds.eigvalsh(a).shape == np.linalg.eigvalsh(a).shape
+
+
+def test_stack_error_names_the_matrix():
+    a = _sym_stack(np.random.default_rng(23), (5,), 4)
+    a[3, 2, 1] = np.inf
+    with pytest.raises(ValueError, match=r"matrix 3 of the stack: eigh: .*NaN or infinity"):
+        ds.eigh(a)
+
+
+def test_stack_is_solved_on_all_threads_and_agrees_with_serial():
+    # The batch spreads matrices over the OpenMP threads; each one must get the
+    # same answer as when solved alone.
+    a = _sym_stack(np.random.default_rng(24), (64,), 40)
+    w, v = ds.eigh(a)
+    for p in (0, 31, 63):
+        wp, vp = ds.eigh(a[p])
+        np.testing.assert_array_equal(w[p], wp)
+        np.testing.assert_array_equal(v[p], vp)

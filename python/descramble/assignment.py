@@ -127,16 +127,21 @@ def linear_sum_assignment(cost: Any, maximize: bool = False) -> tuple[np.ndarray
         ``cost`` is not 2-D ("expected a matrix (2-D array), got a N array"),
         contains NaN or ``-inf`` (with ``maximize``: ``+inf``) ("matrix
         contains invalid numeric entries"), or admits no complete matching
-        without forbidden pairs ("cost matrix is infeasible").
+        without forbidden pairs ("cost matrix is infeasible"); a list that
+        ``np.asarray(cost, dtype=float)`` cannot convert (its error).
     TypeError
-        Non-numeric input (complex, strings, ...).
+        An ndarray that does not cast safely to float64 (object, long double,
+        complex, strings, dates: "Cannot cast array data from ..."), as scipy.
 
     Notes
     -----
     Jonker-Volgenant shortest augmenting paths (Jonker & Volgenant, Computing 38
     (1987), doi:10.1007/BF02278710; Crouse, IEEE TAES 52 (2016),
     doi:10.1109/TAES.2016.140952). Deterministic: ties are broken by the lowest
-    index. The GIL is released while solving.
+    index, so a constant matrix gives rows ``0..k-1`` on columns ``0..k-1``, as
+    scipy's solver does. Costs of magnitude ``>= 2**960`` are solved on a copy
+    scaled by a power of two, where the dual variables would overflow. The GIL
+    is released while solving.
 
     Examples
     --------

@@ -29,7 +29,9 @@ struct AssignmentResult {
 // as they are read) while the dual variables and path lengths are accumulated
 // in double. Instantiated for float, double, std::int32_t and std::int64_t (the
 // batch entry point: float and double). Deterministic: ties are broken by the
-// lowest index, preferring unassigned columns.
+// lowest index, preferring unassigned columns (a constant matrix gives the
+// identity, as scipy's solver does). Finite costs of magnitude >= 2^960, whose
+// duals could overflow, are solved on a copy scaled by a power of two.
 template <class T>
 void linear_sum_assignment(const T* cost, Index nr, Index nc, Index stride, bool maximize,
                            std::int64_t* row_ind, std::int64_t* col_ind);
