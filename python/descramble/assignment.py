@@ -60,8 +60,9 @@ def _as_cost_matrix(cost: Any) -> np.ndarray:
     if isinstance(cost, np.ndarray):
         arr = cost
         if not np.can_cast(arr.dtype, np.float64, "safe"):
+            what = "scalar" if arr.ndim == 0 else "array data"  # numpy's wording
             raise TypeError(
-                f"Cannot cast array data from {arr.dtype!r} to dtype('float64') according to "
+                f"Cannot cast {what} from {arr.dtype!r} to dtype('float64') according to "
                 "the rule 'safe'"
             )
     else:
