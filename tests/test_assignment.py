@@ -422,7 +422,7 @@ def _malformed(draw):
         return np.zeros(shape, dtype=dtype)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(data=st.data(), maximize=st.booleans())
 def test_malformed_input_raises_what_scipy_raises(data, maximize):
     cost = _malformed(data.draw)
