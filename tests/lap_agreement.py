@@ -10,7 +10,9 @@ value family (continuous, integer ties, constant, few values, huge or tiny
 magnitudes, forbidden ``inf`` pairs that may make it infeasible, NaN or
 ``-inf`` entries) and ``maximize``. Ours must raise what scipy raises (same
 type and message), or return a valid matching whose total equals scipy's:
-exactly for integer costs, to rounding otherwise. The costs are compared, not
+exactly for integer costs, to rounding otherwise. For costs near the largest
+double, where scipy's duals overflow and its matching is often not optimal,
+the reference is scipy on the costs scaled by 2^-64 (exact). The costs are compared, not
 the indices: with ties several matchings are optimal.
 """
 
@@ -85,10 +87,24 @@ def instances(count: int, seed: int) -> Iterator[tuple[np.ndarray, bool]]:
 
 
 def _total(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
-    """The total cost of a matching and a bound on its rounding, both scaled to avoid overflow."""
-    picked = np.asarray(cost, dtype=np.float64)[rows, cols]
-    scale = float(np.max(np.abs(picked), initial=0.0)) or 1.0
-    return math.fsum(picked / scale) * scale, 1e-12 * len(picked) * scale
+    """The total cost of a matching (scaled by 2^-64, exactly, so that it cannot
+    overflow) and a bound on its rounding."""
+    picked = np.asarray(cost, dtype=np.float64)[rows, cols] * 2.0**-64
+    return math.fsum(picked), 1e-12 * len(picked) * float(np.max(np.abs(picked), initial=0.0))
+
+
+# Above this magnitude scipy's own duals overflow (its matching is then often
+# not optimal), so the reference answer is scipy's on the exactly scaled costs.
+_HUGE = 2.0**900
+
+
+def _reference_input(cost: np.ndarray) -> np.ndarray:
+    """What scipy is given as the reference: the costs, or for huge ones their exact scaling."""
+    c64 = np.asarray(cost, dtype=np.float64)
+    finite = c64[np.isfinite(c64)]
+    if finite.size and np.abs(finite).max() > _HUGE:
+        return c64 * 2.0**-64
+    return cost
 
 
 def check(cost: np.ndarray, maximize: bool) -> str | None:
@@ -98,9 +114,9 @@ def check(cost: np.ndarray, maximize: bool) -> str | None:
     import descramble as ds
 
     outcome: list[Any] = []
-    for solve in (scipy_lsa, ds.linear_sum_assignment):
+    for solve, given in ((scipy_lsa, _reference_input(cost)), (ds.linear_sum_assignment, cost)):
         try:
-            outcome.append(solve(cost, maximize=maximize))
+            outcome.append(solve(given, maximize=maximize))
         except (ValueError, TypeError) as exc:
             outcome.append(exc)
     ref, ours = outcome

@@ -182,25 +182,47 @@ def test_unique_optimum_gives_scipy_matching():
 HUGE = np.finfo(np.float64).max
 
 
-@pytest.mark.parametrize("maximize", [False, True], ids=["min", "max"])
-def test_finite_costs_near_the_largest_double_are_solved(maximize):
-    # Regression: duals that are differences of such costs overflowed, and a
+def _brute_force_best(cost, maximize):
+    """The optimal total of a square problem over all permutations (exactly scaled)."""
+    scaled = cost * 2.0**-64  # exact: keeps the sums of near-maximal costs finite
+    n = len(cost)
+    totals = [scaled[np.arange(n), p].sum() for p in itertools.permutations(range(n))]
+    return max(totals) if maximize else min(totals)
+
+
+def test_finite_costs_near_the_largest_double_are_solved():
+    # Regression: the duals, differences of such costs, overflowed, and this
     # finite 3 x 3 problem was reported infeasible. scipy solves it.
-    cost = np.array([[HUGE, -HUGE, 0.0], [-HUGE, HUGE, 0.0], [0.0, 0.0, HUGE]])
-    rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
-    assert cols.tolist() == scipy_lsa(cost, maximize=maximize)[1].tolist()
+    cost = np.array([[0.7, -0.8, -0.6], [-0.8, 0.5, 0.7], [-0.3, 0.4, 1.0]]) * HUGE
+    rows, cols = ds.linear_sum_assignment(cost)
+    assert cols.tolist() == scipy_lsa(cost)[1].tolist() == [2, 0, 1]
+
+
+@pytest.mark.parametrize("maximize", [False, True], ids=["min", "max"])
+def test_huge_costs_reach_the_brute_force_optimum(maximize):
+    # On such costs scipy's own duals overflow and its matching is often not
+    # optimal, so the reference is brute force over all permutations.
     rng = np.random.default_rng(4)
-    for shape in [(3, 3), (6, 6), (4, 9), (9, 4), (60, 60)]:
+    for n in [2, 3, 4, 5, 6] * 8:
+        cost = rng.uniform(-1, 1, (n, n)) * HUGE
+        rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+        _check_matching(rows, cols, (n, n))
+        got = (cost[rows, cols] * 2.0**-64).sum()
+        assert got == pytest.approx(_brute_force_best(cost, maximize), rel=1e-12)
+
+
+def test_huge_rectangular_and_forbidden_costs_match_scipy_on_the_scaled_problem():
+    rng = np.random.default_rng(5)
+    for shape in [(4, 9), (9, 4), (40, 40), (30, 70)]:
         cost = rng.uniform(-1, 1, shape) * HUGE
-        cost[rng.random(shape) < 0.1] = np.inf if not maximize else -np.inf
-        ref = _helpers.scipy_matching_or_same_error(cost, maximize)
+        cost[rng.random(shape) < 0.1] = np.inf
+        ref = _helpers.scipy_matching_or_same_error(cost * 2.0**-64, False)
         if ref is None:
             continue
-        rows, cols = ds.linear_sum_assignment(cost, maximize=maximize)
+        rows, cols = ds.linear_sum_assignment(cost)
         _check_matching(rows, cols, shape)
-        assert (cost[rows, cols] / HUGE).sum() == pytest.approx(
-            (cost[ref] / HUGE).sum(), rel=1e-12, abs=1e-12
-        )
+        scaled = cost * 2.0**-64
+        assert scaled[rows, cols].sum() == pytest.approx(scaled[ref].sum(), rel=1e-12)
 
 
 def test_huge_costs_still_report_invalid_entries():

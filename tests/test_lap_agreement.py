@@ -20,7 +20,7 @@ def test_the_instances_cover_every_dtype_and_outcome():
     # would hold vacuously.
     outcomes: Counter[str] = Counter()
     dtypes = set()
-    for cost, maximize in lap_agreement.instances(3000, seed=2026):
+    for cost, maximize in lap_agreement.instances(5000, seed=2026):
         dtypes.add(cost.dtype.name)
         c = cost.astype(np.float64)
         if c.size and np.isfinite(c).all() and np.abs(c).max() > 1e300:
@@ -33,4 +33,4 @@ def test_the_instances_cover_every_dtype_and_outcome():
     assert dtypes >= set(lap_agreement.DTYPES)
     assert outcomes["cost matrix is infeasible"] > 50
     assert outcomes["matrix contains invalid numeric entries"] > 50
-    assert outcomes["huge"] > 50 and outcomes["solved"] > 1500
+    assert outcomes["huge"] > 40 and outcomes["solved"] > 2500
