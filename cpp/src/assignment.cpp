@@ -62,8 +62,10 @@ const char* const kInfeasible = "cost matrix is infeasible";
 // scaled by a power of two (exact, same optimal matching) whose largest entry
 // lies below kHuge: 2^33 such sums stay finite.
 constexpr double kHuge = 0x1p960;
-// Flagging multiplies by kFlagFactor before the x * 0 test: the product
-// overflows (and the test sees NaN) exactly when |x| >= 2^1024 / kFlagFactor.
+// The validation passes sum x * kFlagFactor over a row: the sum is finite
+// unless an entry is NaN, infinite or >= 2^1024 / kFlagFactor = kHuge in
+// magnitude (or, rarely, finite terms overflow it: the exact check then finds
+// nothing), so one multiply-add per entry flags the rows to check exactly.
 constexpr double kFlagFactor = 0x1p64;
 
 // Thrown by the validation when a cost reaches kHuge; caught by solve_wide.
@@ -153,17 +155,13 @@ class Solver {
     return forbidden;
   }
 
-  // Whether a row holds a NaN, infinite or huge (>= kHuge) entry: x * 0 is
-  // NaN exactly for NaN and infinite x, and x * kFlagFactor overflows exactly
-  // for huge x, so two multiplies and an add per entry decide (classify()
-  // then tells which).
+  // Whether a row may hold a NaN, infinite or huge (>= kHuge) entry (see
+  // kFlagFactor); classify() then checks it exactly.
   bool row_flagged(const T* ci) const {
-    double nonfinite = 0.0;
-#pragma omp simd reduction(+ : nonfinite)
-    for (Index j = 0; j < nc_; ++j) {
-      nonfinite += static_cast<double>(ci[j]) * kFlagFactor * 0.0;
-    }
-    return !(nonfinite == 0.0);
+    double flagged = 0.0;
+#pragma omp simd reduction(+ : flagged)
+    for (Index j = 0; j < nc_; ++j) flagged += static_cast<double>(ci[j]) * kFlagFactor;
+    return !std::isfinite(flagged);
   }
 
   // Validation (as validate()) fused with the column minima v_j and their
@@ -247,18 +245,18 @@ class Solver {
     const T* ci = row(i);
     const double* v = v_.data();
     double* bmin = bmin_.data();
-    // x * 0 is NaN exactly when x is NaN or infinite: one multiply-add per
-    // entry flags the row, which is then classified exactly (rarely).
-    double nonfinite = 0.0;
+    // One multiply-add per entry flags a row that may hold a NaN, infinite or
+    // huge entry (see kFlagFactor); it is then classified exactly (rarely).
+    double flagged = 0.0;
     double m = kInf;
     Index mb = 0;
     for (Index b = 0, lo = 0; lo < nc_; ++b, lo += kBlock) {
       const Index hi = std::min(lo + kBlock, nc_);
       double bm = kInf;
-#pragma omp simd reduction(min : bm) reduction(+ : nonfinite)
+#pragma omp simd reduction(min : bm) reduction(+ : flagged)
       for (Index j = lo; j < hi; ++j) {
         const double x = (Max ? -static_cast<double>(ci[j]) : static_cast<double>(ci[j])) - v[j];
-        if (Check) nonfinite += x * kFlagFactor * 0.0;
+        if (Check) flagged += x * kFlagFactor;
         bm = lesser(bm, x);
       }
       bmin[b] = bm;
@@ -267,7 +265,7 @@ class Solver {
         mb = b;
       }
     }
-    if (Check && !(nonfinite == 0.0) && classify(i)) return true;
+    if (Check && !std::isfinite(flagged) && classify(i)) return true;
     const Index lo = mb * kBlock, hi = std::min(lo + kBlock, nc_);
     Index first = hi;
     long long count = 0;
