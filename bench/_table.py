@@ -10,7 +10,7 @@ END = "<!-- bench-table:end -->"
 
 
 def _numpy_kernels(machine: dict) -> str:
-    """Which OpenBLAS kernels numpy ran: PERF.md's ratios depend on it."""
+    """Which OpenBLAS kernels numpy ran: the speed ratios against numpy depend on it."""
     arch = next(
         (b.get("architecture") for b in machine.get("blas", []) if b.get("architecture")), None
     )

@@ -3,7 +3,7 @@
     python bench/run.py                       # all areas, full sizes, JSON to bench/results/
     python bench/run.py --quick --out DIR     # small sizes (CI smoke run)
     python bench/run.py --area moments        # one area
-    python bench/run.py --unset-openblas      # numpy with its AVX-512 kernels (PERF.md)
+    python bench/run.py --unset-openblas      # numpy with its AVX-512 kernels
     python bench/run.py --table               # README table from bench/results/*.json
 
 Each area is a module ``bench_<area>.py`` beside this file with ``run(quick)``.
