@@ -270,7 +270,7 @@ def test_safetensors_needs_the_io_extra(tmp_path, monkeypatch):
     st = pytest.importorskip("safetensors.numpy")
     st.save_file({"x": np.ones((3, 2), np.float32)}, tmp_path / "a.safetensors")
     monkeypatch.setitem(sys.modules, "safetensors", None)  # as if it were not installed
-    with pytest.raises(ImportError, match=r'needs the safetensors package: .*descramble\[io\]'):
+    with pytest.raises(ImportError, match=r"needs the safetensors package: .*descramble\[io\]"):
         _io.open_activations(tmp_path / "a.safetensors")
     with pytest.raises(ImportError, match=r"descramble\[io\]"):
         _io.load_weights(tmp_path / "a.safetensors")
