@@ -607,22 +607,3 @@ def test_capture_buffer_boundaries_do_not_change_the_statistics(mlp, monkeypatch
     m = dt.capture(mlp, "0", batches)["0"]
     with torch.no_grad():
         _check_stats(m, _ref_rows(torch.cat([mlp[0](b) for b in batches])))
-
-
-def test_permute_feedforward_of_torch_transformer_encoder_layer():
-    # fx cannot trace nn.TransformerEncoderLayer; its feed-forward block is known instead.
-    torch.manual_seed(23)
-    model = nn.TransformerEncoder(
-        nn.TransformerEncoderLayer(8, 2, 12, dropout=0.1, batch_first=True),
-        2,
-        enable_nested_tensor=False,
-    ).eval()
-    X = torch.randn(3, 5, 8)
-    with torch.no_grad():
-        before = model(X)
-    dt.permute(model, "layers.0.linear1", _perm(12, 13))
-    dt.permute(model, "layers.1.linear1", _perm(12, 14))
-    with torch.no_grad():
-        torch.testing.assert_close(model(X), before, rtol=0, atol=1e-5)
-    with pytest.raises(ValueError, match="does not commute with a rotation"):
-        dt.apply_orthogonal(model, "layers.0.linear1", _orthogonal(12, 2))

@@ -24,12 +24,15 @@ def capture(
     where: str = "pre",
     conv: str = "channels",
     input_key: Any = None,
-) -> dict[str, Moments]:
+    statistics: Callable[[int], Any] = Moments,
+) -> dict[str, Any]:
     """Stream the hidden data of ``layers`` over ``batches`` into :class:`Moments`.
 
     Forward hooks turn each batch's activations into rows (samples) of neurons and
     update a :class:`descramble.Moments` on the spot, so memory is O(n^2) per
-    layer whatever the number of batches; no activation is kept.
+    layer whatever the number of batches; no activation is kept. All the layers
+    are captured in the same pass, e.g. the MLP hidden layer of every block of a
+    transformer.
 
     Parameters
     ----------
@@ -65,12 +68,20 @@ def capture(
         dimensions being samples.
     input_key : int or str, optional
         Which element of a tuple/dict batch is the input.
+    statistics : callable, default :class:`Moments`
+        ``statistics(n)`` makes the accumulator of a layer with ``n`` neurons; any
+        object with ``update(rows)`` taking a ``(samples, n)`` float32/float64
+        array will do (e.g. ``lambda n: ds.Sketch(n, 64)`` for layers too wide
+        for n x n statistics).
 
     Returns
     -------
     dict
-        ``{layer name: Moments}``, float64 statistics; float16/bfloat16 activations
-        are upcast to float32 batch by batch, CUDA tensors copied to the CPU.
+        ``{layer name: statistics}`` (:class:`Moments` by default, float64
+        statistics). float16/bfloat16 activations are widened to float32 batch by
+        batch (never to float64: the accumulator widens panel by panel), CUDA
+        tensors copied to the CPU. Activations of shape (batch, sequence, d), as in
+        transformers, give batch x sequence samples of d neurons.
 
     Notes
     -----
@@ -112,7 +123,7 @@ def capture(
             # F.relu(x, True)) must not write into the tensor the model still uses.
             out = tap.post(output.detach().clone()) if tap.post is not None else output
             # Copied into the tap's buffer (or consumed) before the next module runs.
-            tap.add(to_rows(out, tap.axis, conv), Moments)
+            tap.add(to_rows(out, tap.axis, conv), statistics)
 
         return hook
 
@@ -139,13 +150,13 @@ def capture(
             h.remove()
     for tap in taps:
         tap.flush()
-    missing = [t.name for t in taps if t.moments is None]
+    missing = [t.name for t in taps if t.stats is None]
     if missing:
         raise ValueError(
             f"no data reached layers {missing}: the batches were empty or the forward pass "
             "never called them"
         )
-    return {t.name: t.moments for t in taps}
+    return {t.name: t.stats for t in taps}
 
 
 def _tap(model: Any, name: str, where: str) -> Tap:
@@ -202,16 +213,19 @@ def descramble_model(
     where: str = "pre",
     conv: str = "channels",
     input_key: Any = None,
+    statistics: Callable[[int], Any] = Moments,
 ) -> dict[str, Any]:
     """Capture ``layers`` in one pass over ``batches`` and descramble each.
 
     Returns ``{layer name: result}`` with the results of
     :func:`descramble.descramble` (``.P``, ``.objective``, ``.lower_bound``, ...).
-    See :func:`capture` for ``where``/``conv``/``input_key`` and
+    See :func:`capture` for ``where``/``conv``/``input_key``/``statistics`` and
     :func:`descramble.descramble` for the solver options (Sule, Spencer, Czaja,
     ACHA 79 (2025) 101793, doi:10.1016/j.acha.2025.101793).
     """
-    stats = capture(model, layers, batches, where=where, conv=conv, input_key=input_key)
+    stats = capture(
+        model, layers, batches, where=where, conv=conv, input_key=input_key, statistics=statistics
+    )
     return {
         name: descramble(m, smoothness=smoothness, order=order, center=center, group=group, k=k)
         for name, m in stats.items()

@@ -40,7 +40,7 @@ BUFFER_BYTES = 32 << 20
 class Tap:
     """One captured layer: its statistics and a bounded buffer of pending rows.
 
-    Small batches are copied into the buffer and handed to ``Moments.update`` in
+    Small batches are copied into the buffer and handed to the statistics' ``update`` in
     panels of up to ``BUFFER_ROWS`` rows (and ``BUFFER_BYTES``): the blocked
     update runs much faster on large panels, and hands the CPU back to torch far
     less often. Memory stays O(n^2 + buffer).
@@ -49,25 +49,25 @@ class Tap:
     name: str
     axis: str
     post: Callable[[Any], Any] | None = None  # the activation applied for where="post"
-    moments: Any = None
+    stats: Any = None
     calls: int = 0
     buffer: Any = None
     filled: int = 0
 
-    def add(self, rows: np.ndarray, moments_cls: Any) -> None:
-        if self.moments is None:
-            self.moments = moments_cls(rows.shape[1])
+    def add(self, rows: np.ndarray, statistics: Callable[[int], Any]) -> None:
+        if self.stats is None:
+            self.stats = statistics(rows.shape[1])
             row_bytes = max(1, rows.itemsize * rows.shape[1])
             cap = max(1, min(BUFFER_ROWS, BUFFER_BYTES // row_bytes))
             self.buffer = np.empty((cap, rows.shape[1]), rows.dtype)
         if rows.shape[1] != self.buffer.shape[1] or rows.dtype != self.buffer.dtype:
             self.flush()
-            self.moments.update(rows)  # the Moments reports a width mismatch clearly
+            self.stats.update(rows)  # the statistics report a width mismatch clearly
             return
         cap = self.buffer.shape[0]
         if rows.shape[0] >= cap:
             self.flush()
-            self.moments.update(rows)
+            self.stats.update(rows)
             return
         if self.filled + rows.shape[0] > cap:
             self.flush()
@@ -76,5 +76,5 @@ class Tap:
 
     def flush(self) -> None:
         if self.filled:
-            self.moments.update(self.buffer[: self.filled])
+            self.stats.update(self.buffer[: self.filled])
             self.filled = 0
