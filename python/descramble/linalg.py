@@ -16,6 +16,7 @@ import numpy as np
 from numpy.linalg import LinAlgError
 
 from . import _core
+from ._validation import k_in_range
 
 __all__ = ["EighResult", "eigh", "eigvalsh"]
 
@@ -67,17 +68,6 @@ def _stacked_square(a: Any, name: str) -> tuple[np.ndarray, np.dtype]:
     return arr, out
 
 
-def _leading_count(k: Any, n: int) -> int:
-    """``k`` checked against ``1 <= k <= n``; 0 stands for all pairs."""
-    if k is None:
-        return 0
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise TypeError(f"eigh: k must be an integer or None, got {type(k).__name__}")
-    if not 1 <= int(k) <= n:
-        raise ValueError(f"eigh: k must satisfy 1 <= k <= n = {n}, got {k}")
-    return int(k)
-
-
 def _packed(a: np.ndarray) -> np.ndarray:
     """``a`` as aligned float64 with C strides, which the binding reads in place.
 
@@ -107,7 +97,7 @@ def _eigh(a: Any, UPLO: Any, k: Any, vectors: bool, name: str) -> tuple[np.ndarr
     lower = _lower(UPLO)
     arr, out_dtype = _stacked_square(a, name)
     n = arr.shape[-1]
-    kk = _leading_count(k, n)
+    kk = 0 if k is None else k_in_range(k, n, name)
     m = kk or n
     batch = arr.shape[:-2]
     if not lower:
