@@ -24,6 +24,22 @@ def as_float_array(x: Any, name: str, *, ndim: int, dtype: Any = np.float64) -> 
     return arr.astype(dtype, copy=False)
 
 
+def for_core(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as the C++ core may read it: native byte order, every element aligned.
+
+    ``np.ascontiguousarray`` does not copy a C-contiguous array whose data sits
+    at an odd address (a view into a byte buffer or a packed record), and
+    reading a double through such a pointer is undefined behaviour in C++.
+    Misaligned or byte-swapped input is copied once to fresh (aligned, native)
+    storage; everything else is passed through unchanged.
+    """
+    if not arr.dtype.isnative:
+        return arr.astype(arr.dtype.newbyteorder("="))
+    if not arr.flags.aligned:
+        return arr.copy(order="C")
+    return arr
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError naming the first non-finite entry of ``arr``."""
     if arr.dtype.kind in "iub":

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
+from ._validation import as_float_array, check_finite, for_core, symmetric_matrix, symmetrized
 from .moments import Moments, _as_batch
 from .smoothness import (
     FOURIER_MODE_KINDS,
@@ -565,7 +565,7 @@ def descramble(
     # g is a validated finite symmetric float64 matrix: straight to the core
     # solver (ds.eigh would check it again). The core returns mu descending and
     # each column of u with its largest-magnitude entry positive.
-    mu, u = _core.principal_eigh(g, kk)
+    mu, u = _core.principal_eigh(for_core(g), kk)
 
     method = "closed form"
     if group == "special" and _det_sign(source, t) * np.linalg.slogdet(u)[0] < 0:

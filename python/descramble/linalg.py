@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import square_matrix
+from ._validation import for_core, square_matrix
 
 
 def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
@@ -93,7 +93,7 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
         if not 1 <= int(k) <= n:
             raise ValueError(f"eigh: k must satisfy 1 <= k <= n = {n}, got {k}")
         kk = int(k)
-    w, v = _core.eigh(arr, kk, not eigvals_only)
+    w, v = _core.eigh(for_core(arr), kk, not eigvals_only)
     if eigvals_only:
         return w
     return w, v

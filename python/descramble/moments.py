@@ -19,6 +19,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _core
+from ._validation import for_core
 
 __all__ = ["Moments"]
 
@@ -41,11 +42,9 @@ def _as_batch(x: Any, n: int) -> np.ndarray:
         arr = arr.astype(np.float32)  # float16: exact in float32
     elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
         arr = arr.astype(np.float64)  # integers, bools, long double
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr)  # views of packed records: misaligned data
-    return arr
+    # The core reads strided views in place (strides of whole elements, which
+    # an aligned float32/float64 array has).
+    return for_core(arr)
 
 
 class Moments:
@@ -246,7 +245,7 @@ class Moments:
                 raise ValueError("Moments.from_state: the scatter is not symmetric")
         obj = cls.__new__(cls)
         try:
-            obj._core = _core.Moments(int(count), mu, m2)
+            obj._core = _core.Moments(int(count), for_core(mu), for_core(m2))
         except ValueError as exc:
             raise ValueError(f"Moments.from_state: {exc}") from None
         obj._updates = 0
