@@ -45,7 +45,10 @@ def check(a: np.ndarray) -> str | None:
     (res, orth), (res_ref, orth_ref) = _quality(a, w, v), _quality(a, w_ref, v_ref)
     floor = 10 * n * EPS
     if res > 10 * res_ref + floor or orth > 10 * orth_ref + floor:
-        return f"residual {res:.3g} (LAPACK {res_ref:.3g}), orthogonality {orth:.3g} ({orth_ref:.3g})"
+        return (
+            f"residual {res:.3g} (LAPACK {res_ref:.3g}), "
+            f"orthogonality {orth:.3g} (LAPACK {orth_ref:.3g})"
+        )
     return None
 
 

@@ -1,4 +1,4 @@
-"""Tied eigenvalue blocks (``Descrambling.ties``): exact for built-in operators, rounding-scaled otherwise.
+"""Tied eigenvalue blocks (``Descrambling.ties``): exact for built-in operators, else by rounding.
 
 A rotation inside a tie block is free, but across distinct eigenvalues it costs
 ``sin^2(theta) (lam_j - lam_i)(mu_i - mu_j)``: a block that mixes distinct

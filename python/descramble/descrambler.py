@@ -482,7 +482,7 @@ def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
-    """``D @ p`` for ``D = operator(kind, k, order)``, ``k = p.shape[0]``, without the dense product.
+    """``D @ p`` for ``D = operator(kind, p.shape[0], order)``, without forming the product.
 
     ``"fourier"``: ``D`` is ``F^-1 diag(symbol) F`` by definition, applied by
     a real FFT along the rows (``O(k n log k)``). The finite-difference kinds
