@@ -9,6 +9,8 @@ it: 14 of its 819 Gram matrices raised before the fix.
 0-8, 40 seeds) on demand.
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,21 @@ def test_descramble_with_fewer_samples_than_neurons(samples, n):
     assert abs(objective - r.lower_bound) <= tol
     # All n - samples zero eigenvalues of G form one tie block.
     assert [len(b) for b in r.ties["data"]] == [n - samples]
+
+
+@pytest.mark.parametrize("samples", [1, 2, 3])
+def test_fit_cli_with_fewer_samples_than_neurons(tmp_path, samples):
+    from descramble import cli
+
+    # (2, 58) from seed 1 is the issue's descramble reproducer.
+    x = np.random.default_rng(1).standard_normal((samples, 58))
+    np.save(tmp_path / "acts.npy", x)
+    out = tmp_path / "out"
+    assert cli.main(["fit", str(tmp_path / "acts.npy"), "--out", str(out), "--quiet"]) == 0
+    p = np.load(out / "descrambler.npy")
+    np.testing.assert_allclose(p @ p.T, np.eye(58), atol=1e-10)
+    # The zero eigenvalues of G are tied, so only the certificate is compared.
+    report = json.loads((out / "report.json").read_text())
+    ref = ds.descramble(x)
+    assert report["lower_bound"] == pytest.approx(ref.lower_bound, rel=1e-9)
+    assert report["objective"] == pytest.approx(ref.objective, rel=1e-6)
