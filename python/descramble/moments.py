@@ -21,7 +21,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _core
-from ._validation import check_finite, for_core
+from ._validation import for_core
 
 __all__ = ["Moments"]
 
@@ -265,8 +265,9 @@ class Moments:
             )
         # Both triangles: the core reads the lower one only, and a NaN in the
         # upper one would otherwise pass unnoticed.
-        check_finite(mu, "Moments.from_state: mean")
-        check_finite(m2, "Moments.from_state: scatter")
+        for what, arr in (("mean", mu), ("scatter", m2)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"Moments.from_state: the {what} contains NaN or infinity")
         scale = float(np.max(np.abs(m2))) if m2.size else 0.0
         if float(np.max(np.abs(m2 - m2.T))) > 1e-12 * scale:
             raise ValueError("Moments.from_state: the scatter is not symmetric")
