@@ -18,7 +18,7 @@ descrambler groups", PNAS 118(5) e2016917118 (2021), doi:10.1073/pnas.2016917118
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # The compiled core is one extension module per kernel level: importing
 # _dispatch picks the best one this CPU runs (or DESCRAMBLE_ISA's) and installs
@@ -28,7 +28,7 @@ from . import _dispatch  # noqa: F401
 # isort: split
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
 # torch and dask import their libraries only when a function is called.
-from . import dask, deer, deernet, iterative, plot, smoothness, torch
+from . import dask, deer, deernet, iterative, plot, smoothness, spectral, torch
 from ._config import show_config
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
@@ -55,5 +55,6 @@ __all__ = [
     "quadratic_assignment",
     "show_config",
     "smoothness",
+    "spectral",
     "torch",
 ]
