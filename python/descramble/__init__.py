@@ -18,12 +18,11 @@ descrambler groups", PNAS 118(5) e2016917118 (2021), doi:10.1073/pnas.2016917118
 
 from __future__ import annotations
 
-from ._version import __version__
-
 # The compiled core is one extension module per kernel level: importing
 # _dispatch picks the best one this CPU runs (or DESCRAMBLE_ISA's) and installs
 # it as descramble._core, so it must come before every module that uses _core.
 from . import _dispatch  # noqa: F401
+from ._version import __version__
 
 # isort: split
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
