@@ -55,7 +55,7 @@ def _expected_blocks(keys: np.ndarray) -> list[list[int]]:
 @pytest.mark.parametrize("n", SIZES, ids=lambda n: f"n{n}")
 @pytest.mark.parametrize("kind, order", KIND_ORDERS, ids=lambda v: str(v))
 def test_builtin_ties_are_exactly_the_equal_eigenvalues(kind, order, n):
-    lam, t = sm._cached_basis(kind, n, order)  # the basis _builtin_ties reads, built once
+    lam, t = sm.cached_basis(kind, n, order)  # the basis _builtin_ties reads, built once
     keys = _exact_keys(kind, order, n, t)
     blocks = [list(b) for b in dsc._builtin_ties(kind, order, n)]
     assert blocks == _expected_blocks(keys)

@@ -21,7 +21,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _core
-from ._validation import for_core
+from ._validation import as_batch, for_core, integer
 
 __all__ = ["Moments"]
 
@@ -45,24 +45,6 @@ _CORRUPT_FILE_ERRORS = (
     UnicodeDecodeError,
     struct.error,
 )
-
-
-def _as_batch(x: Any, n: int) -> np.ndarray:
-    """``x`` as a 2-D float32/float64 array of ``n`` columns, copied only when it must be."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Moments.update: expected a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[1] != n:
-        raise ValueError(
-            f"Moments.update: expected a 2-D array of shape (N, {n}), got shape {arr.shape}"
-        )
-    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4 and arr.dtype != np.float32:
-        arr = arr.astype(np.float32)  # float16: exact in float32
-    elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
-        arr = arr.astype(np.float64)  # integers, bools, long double
-    # The core reads strided views in place (strides of whole elements, which
-    # an aligned float32/float64 array has).
-    return for_core(arr)
 
 
 class Moments:
@@ -106,8 +88,7 @@ class Moments:
     __slots__ = ("_core", "_updates")
 
     def __init__(self, n: int) -> None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"Moments: n must be an integer, got {type(n).__name__}")
+        n = integer(n, "Moments: n")
         if n < 1:
             raise ValueError(f"Moments: n must be >= 1, got {n}")
         try:
@@ -147,7 +128,7 @@ class Moments:
         """
         index = self._updates
         self._updates += 1
-        arr = _as_batch(x, self.n)
+        arr = as_batch(x, self.n)
         try:
             self._core.update(arr)
         except ValueError as exc:
@@ -219,10 +200,7 @@ class Moments:
         ValueError
             ``count - ddof <= 0`` (numpy would warn and return inf or NaN).
         """
-        if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
-            raise TypeError(
-                f"Moments.covariance: ddof must be an integer, got {type(ddof).__name__}"
-            )
+        integer(ddof, "Moments.covariance: ddof")
         dof = self.count - int(ddof)
         if dof <= 0:
             raise ValueError(
@@ -248,10 +226,7 @@ class Moments:
             asymmetric scatter or one with a negative diagonal, or a
             non-zero state with ``count == 0``.
         """
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
-            raise TypeError(
-                f"Moments.from_state: count must be an integer, got {type(count).__name__}"
-            )
+        integer(count, "Moments.from_state: count")
         mu = np.asarray(mean, dtype=np.float64)
         m2 = np.asarray(scatter, dtype=np.float64)
         if mu.ndim != 1 or mu.size < 1:
