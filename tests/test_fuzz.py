@@ -128,8 +128,9 @@ def test_eigh(a):
 
     def check(result):
         w, v = result
-        assert ref is not None and ref.ndim == 2 and np.all(np.isfinite(ref))
-        sym = np.tril(ref) + np.tril(ref, -1).T  # eigh reads the lower triangle
+        # One matrix or a stack (..., M, M), as numpy.linalg.eigh.
+        assert ref is not None and ref.ndim >= 2 and np.all(np.isfinite(ref))
+        sym = np.tril(ref) + np.swapaxes(np.tril(ref, -1), -1, -2)  # the lower triangle is read
         w_ref = np.linalg.eigvalsh(sym)
         scale = max(np.abs(w_ref).max(initial=0.0), np.finfo(float).tiny)
         np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-10 * scale)
