@@ -92,8 +92,8 @@ def half_power_band(power: np.ndarray) -> tuple:
 
 def log_magnitude_correlation(A: np.ndarray, B: np.ndarray) -> float:
     """Pearson correlation of ``log |fft2|`` of two equally shaped matrices."""
-    a = np.log(ds.plot.centred_dft2(A) + 1e-300).ravel()
-    b = np.log(ds.plot.centred_dft2(B) + 1e-300).ravel()
+    a = np.log(ds.spectral.centred_dft2(A) + 1e-300).ravel()
+    b = np.log(ds.spectral.centred_dft2(B) + 1e-300).ravel()
     return float(np.corrcoef(a, b)[0, 1])
 
 
@@ -191,7 +191,7 @@ def output_components(outputs: np.ndarray, distance: np.ndarray, n_components: i
         "x": x,
         "components": comps,
         "variance_share": variances[:n_components] / np.sum(variances),
-        "chebyshev_r2": ds.plot.chebyshev_fit(comps, degree=degrees, x=x).r2,
+        "chebyshev_r2": ds.spectral.chebyshev_fit(comps, degree=degrees, x=x).r2,
         "zero_counts": np.array(zero_counts),
         "zero_dev_chebyshev": np.array(cheb_dev),
         "zero_dev_even": np.array(even_dev),
