@@ -19,16 +19,16 @@ from typing import Any
 import numpy as np
 
 from . import _core, permutation
-from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
-from .moments import Moments, _as_batch
+from ._gram import Gram, gram_of
+from ._validation import check_finite, k_in_range
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
     Operator,
-    _cached_basis,
-    _synthesize_fourier_modes,
+    cached_basis,
     check_arguments,
     operator,
+    synthesize_fourier_modes,
 )
 
 __all__ = ["Descrambling", "Gram", "descramble"]
@@ -55,34 +55,6 @@ _EPS = float(np.finfo(np.float64).eps)
 #: (n = 1024: eigh 100 ms alone, 176 ms after a BLAS call). Below it numpy's
 #: single-threaded syrk is the faster (n = 80: 25 us against 34 us).
 _CORE_SYRK_MIN = 512
-
-
-class Gram:
-    """A ready ``n x n`` Gram matrix ``G = S S^T`` (the papers' hidden-data second moment).
-
-    Use it when the hidden data's Gram matrix (or covariance: scaling ``G`` does
-    not change the descrambler) was computed elsewhere:
-    ``ds.descramble(ds.Gram(G))``. ``G`` must be real, finite and symmetric (to a
-    relative ``1e-8``); it is stored symmetrised, ``(G + G^T) / 2``.
-    """
-
-    def __init__(self, G: Any) -> None:
-        g = symmetric_matrix(G, "Gram")
-        if g.shape[0] < 1:
-            raise ValueError("Gram: expected an (n, n) matrix with n >= 1, got shape (0, 0)")
-        self.matrix: np.ndarray = np.ascontiguousarray(symmetrized(g))
-
-    @property
-    def n(self) -> int:
-        """Number of neurons."""
-        return int(self.matrix.shape[0])
-
-    def gram(self) -> np.ndarray:
-        """The stored matrix (the same name as :meth:`Moments.gram`)."""
-        return self.matrix
-
-    def __repr__(self) -> str:
-        return f"Gram(n={self.n})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -214,84 +186,8 @@ class Descrambling:
 # ----------------------------------------------------------------------------- inputs
 
 
-def _is_moments(data: Any) -> bool:
-    return callable(getattr(data, "gram", None)) and callable(getattr(data, "covariance", None))
-
-
-def _gram_of(data: Any, center: bool) -> np.ndarray:
-    """The n x n second-moment matrix the descrambler diagonalises."""
-    if isinstance(data, Gram):
-        if center:
-            raise ValueError(
-                "center=True needs the sample mean, which a Gram matrix does not carry: "
-                "pass a Moments or the samples, or centre G yourself and pass center=False"
-            )
-        return data.matrix
-    if isinstance(data, Moments):
-        # The core's state is finite (it rejects |x| > 1e100) and its matrices
-        # are mirrored from one triangle: exactly symmetric, nothing to check.
-        return data.scatter() if center else data.gram()
-    if _is_moments(data):
-        if center:
-            scatter = getattr(data, "scatter", None)
-            if callable(scatter):
-                g = scatter()
-            else:
-                # covariance(ddof=0) * count is the centred scatter matrix.
-                g = np.asarray(data.covariance(ddof=0)) * float(data.count)
-            name = "Moments scatter"
-        else:
-            g = data.gram()
-            name = "Moments gram"
-        g = symmetric_matrix(g, name)
-        if g.shape[0] < 1:
-            raise ValueError(f"{name}: the Moments has no neurons (n = 0)")
-        return symmetrized(g)
-    if isinstance(data, (str, bytes)) or data is None:
-        raise TypeError(
-            "descramble: data must be a Moments, an (N, n) sample array or ds.Gram(G), "
-            f"got {type(data).__name__}"
-        )
-    return _gram_of_samples(data, center)
-
-
-def _gram_of_samples(data: Any, center: bool) -> np.ndarray:
-    """``X^T X`` (or the centred scatter) of an ``(N, n)`` sample array, in float64."""
-    name = "descramble data (samples)"
-    arr = np.asarray(data)
-    # float32 stays float32 on the core path, which converts it panel by panel.
-    x = as_float_array(
-        arr, name, ndim=2, dtype=np.float32 if arr.dtype == np.float32 else np.float64
-    )
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(
-            f"{name}: expected an (N, n) array with N >= 1 samples and n >= 1 neurons, "
-            f"got shape {x.shape}"
-        )
-    # The core's streaming statistics: its syrk (faster than numpy's at every
-    # width, and multithreaded without OpenBLAS), centring without a copy, and
-    # the row of a NaN or of a value beyond 1e100 named in the error.
-    try:
-        return _core_gram(x, center)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-
-
-def _core_gram(x: np.ndarray, center: bool = False) -> np.ndarray:
-    """``X^T X`` (or the centred scatter) of the rows of ``x``, from the core's syrk."""
-    stats = _core.Moments(x.shape[1])
-    stats.update(_as_batch(x, x.shape[1]))
-    return stats.scatter() if center else stats.gram()
-
-
 def _check_k(k: Any, n: int) -> int:
-    if k is None:
-        return n
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"descramble: k must be an integer or None, got {type(k).__name__}")
-    if not 1 <= k <= n:
-        raise ValueError(f"descramble: k must satisfy 1 <= k <= n = {n}, got {k}")
-    return int(k)
+    return n if k is None else k_in_range(k, n, "descramble")
 
 
 def _check_kind_name(smoothness: str) -> None:
@@ -342,7 +238,7 @@ def _smoothness_basis(
     if isinstance(smoothness, str):
         _check_kind_name(smoothness)
         order = 2 if order is None else order
-        lam, t = _cached_basis(smoothness, size, order)
+        lam, t = cached_basis(smoothness, size, order)
         return lam, t, (smoothness, order, size)
     if order not in (None, 2):
         # 2 is the signature's default, so it cannot signal a deliberate choice.
@@ -433,7 +329,7 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
 
 @functools.lru_cache(maxsize=2)
 def _builtin_det_sign(kind: str, order: int, size: int) -> float:
-    return float(np.linalg.slogdet(_cached_basis(kind, size, order)[1])[0])
+    return float(np.linalg.slogdet(cached_basis(kind, size, order)[1])[0])
 
 
 def _det_sign(source: Any, t: np.ndarray) -> float:
@@ -445,7 +341,7 @@ def _det_sign(source: Any, t: np.ndarray) -> float:
 
 @functools.lru_cache(maxsize=2)
 def _builtin_ties(kind: str, order: int, size: int) -> tuple[tuple[int, ...], ...]:
-    lam = _cached_basis(kind, size, order)[0]
+    lam = cached_basis(kind, size, order)[0]
     return tuple(tuple(block) for block in _tied_blocks(lam, TIE_RTOL))
 
 
@@ -463,7 +359,7 @@ def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
         # U[b, :]: an inverse real FFT, O(n^2 log n) instead of a matrix product.
         # P is the transpose of the FFT's (neurons x positions) output.
         kind, order, _ = source
-        return _synthesize_fourier_modes(kind, order, u).T
+        return synthesize_fourier_modes(kind, order, u).T
     return t @ u.T
 
 
@@ -485,7 +381,7 @@ def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
             # core's syrk, and einsum's single-threaded loop instead of BLAS's
             # dot, leave OpenBLAS's threads asleep. Woken, they spin for a while
             # and halve the speed of the next eigensolver call.
-            return float(np.einsum("ij,ij->", g, _core_gram(w.T)))
+            return float(np.einsum("ij,ij->", g, _core.syrk(w.T)))
         # numpy hands ``w @ w.T`` (one buffer, transposed) to syrk.
         return float(np.vdot(g, w @ w.T))
     return float(lam @ np.einsum("ij,ij->j", g @ u, u))
@@ -580,7 +476,7 @@ def descramble(
     _check_group(group)
     if not isinstance(center, (bool, np.bool_)):
         raise TypeError(f"descramble: center must be True or False, got {type(center).__name__}")
-    g = _gram_of(data, bool(center))
+    g = gram_of(data, bool(center))
     n = g.shape[0]
     kk = _check_k(k, n)
     _check_square(group, kk, n)

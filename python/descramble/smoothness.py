@@ -56,13 +56,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, symmetric_matrix
+from ._validation import as_float_array, check_finite, integer, symmetric_matrix
 from .linalg import eigh
 
 KINDS = ("fourier", "periodic", "dirichlet", "neumann")
 FINITE_DIFFERENCE_ORDERS = (1, 2)
 
-__all__ = ["KINDS", "Operator", "basis", "operator"]
+__all__ = ["KINDS", "Operator", "basis", "cached_basis", "operator"]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -79,16 +79,14 @@ def _check_kind(kind: Any) -> str:
 
 
 def _check_size(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an integer, got {type(n).__name__}")
+    n = integer(n, "n")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     return int(n)
 
 
 def _check_order(kind: str, order: Any) -> int:
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
-        raise TypeError(f"order must be an integer, got {type(order).__name__}")
+    integer(order, "order")
     if kind == "fourier":
         if order < 1:
             raise ValueError(f"order must be >= 1 for kind 'fourier', got {order}")
@@ -324,7 +322,7 @@ def _periodic_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
 FOURIER_MODE_KINDS = ("fourier", "periodic")
 
 
-def _synthesize_fourier_modes(kind: str, order: int, coeffs: np.ndarray) -> np.ndarray:
+def synthesize_fourier_modes(kind: str, order: int, coeffs: np.ndarray) -> np.ndarray:
     """``coeffs @ T.T`` for ``T = basis(kind, n, order)[1]``, by an inverse real FFT.
 
     ``coeffs`` is ``(m, n)``: row ``r`` holds the coefficients of a signal in the
@@ -431,7 +429,7 @@ def _cached_basis_checked(kind: str, n: int, order: int) -> tuple[np.ndarray, np
     return lam, t
 
 
-def _cached_basis(kind: Any, n: Any, order: Any) -> tuple[np.ndarray, np.ndarray]:
+def cached_basis(kind: Any, n: Any, order: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`basis` as read-only arrays, kept for the last two ``(kind, n, order)``.
 
     :func:`descramble.descramble` asks for the same basis on every call; building
