@@ -36,6 +36,7 @@ from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
 from .moments import Moments
 from .qap import quadratic_assignment
+from .sketch import Sketch
 from .smoothness import Operator
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Operator",
     "plot",
     "quadratic_assignment",
+    "Sketch",
     "smoothness",
     "torch",
 ]

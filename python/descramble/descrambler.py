@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, leading
 from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
 from .moments import Moments, _as_batch
+from .sketch import Sketch
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
@@ -135,6 +136,12 @@ class Descrambling:
         ``"orthogonal"``, ``"special"`` or ``"permutation"``.
     method : str
         ``"closed form"`` or the permutation solver's method.
+    eigensolver : dict
+        How ``mu`` and ``U`` were computed: ``{"method": "tridiagonal",
+        "reason": ...}`` or, for the subspace iteration of
+        :mod:`descramble.leading`, ``{"method": "subspace", "restarts",
+        "products", "residuals", "quotients", "norm_estimate", "tol",
+        "converged"}`` (``residuals[i] = ||G u_i - mu_i u_i||``).
     """
 
     P: np.ndarray
@@ -148,6 +155,7 @@ class Descrambling:
     U: np.ndarray
     group: str
     method: str
+    eigensolver: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -463,6 +471,41 @@ def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
     return float(lam @ np.einsum("ij,ij->j", g @ u, u))
 
 
+def _descramble_sketch(
+    sketch: Sketch, smoothness: Any, order: Any, center: bool, group: str, k: Any
+) -> Descrambling:
+    """The descrambler of the leading directions of a :class:`Sketch`'s approximation."""
+    if group != "orthogonal":
+        raise ValueError(
+            f"group={group!r} needs the full n x n statistics: a Sketch gives the leading "
+            "k directions only (use group='orthogonal', or Moments)"
+        )
+    kk = sketch.k if k is None else _check_k(k, sketch.n)
+    if kk > sketch.k:
+        raise ValueError(f"descramble: k = {kk} exceeds the sketch's k = {sketch.k}")
+    n = sketch.n
+    lam, t, source = _smoothness_basis(smoothness, order, kk, n)
+    mu, u, report = sketch.leading(kk, center=center)
+    # The objective of P on the sketch's approximation G_k = U diag(mu) U^T is
+    # sum_i lam_i mu_i exactly: both refer to G_k, whose distance to G the
+    # report's error estimate and bound measure.
+    bound = float(lam @ mu)
+    return Descrambling(
+        P=_descrambler(source, t, u),
+        objective=bound,
+        lower_bound=bound,
+        gap=0.0,
+        ties={"smoothness": _smoothness_ties(source, lam), "data": _tied_blocks(mu, TIE_RTOL)},
+        lam=lam,
+        mu=mu,
+        T=t,
+        U=u,
+        group=group,
+        method="closed form",
+        eigensolver=report,
+    )
+
+
 def descramble(
     data: Any,
     smoothness: Any = "fourier",
@@ -470,6 +513,9 @@ def descramble(
     center: bool = False,
     group: str = "orthogonal",
     k: int | None = None,
+    *,
+    eigensolver: str = "auto",
+    tol: float = leading.DEFAULT_TOL,
 ) -> Descrambling:
     """The exact, certified descrambler of a hidden layer.
 
@@ -486,11 +532,16 @@ def descramble(
 
     Parameters
     ----------
-    data : Moments, (N, n) array_like, or Gram
+    data : Moments, Sketch, (N, n) array_like, or Gram
         The hidden data: a :class:`Moments` (anything with ``gram()`` and
         ``covariance()``), the samples (rows = samples, columns = neurons; the
         Gram matrix ``X^T X`` is formed in float64 -- stream large data through
         :class:`Moments` instead), or ``ds.Gram(G)`` for a ready ``n x n`` matrix.
+        A :class:`Sketch` gives the descrambler of its ``k`` leading directions
+        (``k`` defaults to the sketch's); ``objective`` and ``lower_bound``
+        then refer to the sketch's rank-``k`` approximation ``G_k`` and
+        ``eigensolver`` holds the estimate and a probabilistic bound of
+        ``||G - G_k||_F`` (:meth:`Sketch.leading`).
     smoothness : str, (m, n) ndarray, or Operator
         A built-in kind (``"fourier"``, ``"periodic"``, ``"dirichlet"``,
         ``"neumann"``; see :mod:`descramble.smoothness`), a differentiation
@@ -525,7 +576,15 @@ def descramble(
         orthonormal rows the weakest directions would be smoother still, which
         is not what one wants to read.) If ``mu[k-1]`` ties with the next
         eigenvalue the subspace itself is not determined by the data. Only with
-        ``group="orthogonal"``; ``1 <= k <= n``.
+        ``group="orthogonal"``; ``1 <= k <= n``. For ``k`` much smaller than
+        ``n`` the pairs come from a block Krylov subspace iteration that never
+        forms or copies an ``n x n`` matrix when ``data`` is a
+        :class:`Moments` (see :mod:`descramble.leading`).
+    eigensolver : {"auto", "subspace", "tridiagonal"}
+        Solver of the ``k`` leading pairs: the cost model's choice, or forced.
+        ``Descrambling.eigensolver`` reports which ran.
+    tol : float
+        Residual tolerance of the subspace iteration, relative to ``||G||``.
 
     Returns
     -------
@@ -555,17 +614,31 @@ def descramble(
         raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUPS)}")
     if not isinstance(center, (bool, np.bool_)):
         raise TypeError(f"descramble: center must be True or False, got {type(center).__name__}")
-    g = _gram_of(data, bool(center))
-    n = g.shape[0]
+    solver, tol = leading.check_method(eigensolver, tol, "descramble")
+    if isinstance(data, Sketch):
+        return _descramble_sketch(data, smoothness, order, bool(center), group, k)
+    in_place = None
+    if isinstance(data, Moments) and k is not None and group == "orthogonal":
+        # Wide layers: the leading pairs straight from the statistics, without
+        # the n x n copy that gram() would make.
+        in_place = leading.moments_principal_pairs(
+            data._core, _check_k(k, data.n), bool(center), method=solver, tol=tol
+        )
+    g = None if in_place is not None else _gram_of(data, bool(center))
+    n = data.n if g is None else g.shape[0]
     kk = _check_k(k, n)
     if group != "orthogonal" and kk != n:
         raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
     lam, t, source = _smoothness_basis(smoothness, order, kk, n)
 
-    # g is a validated finite symmetric float64 matrix: straight to the core
-    # solver (ds.eigh would check it again). The core returns mu descending and
-    # each column of u with its largest-magnitude entry positive.
-    mu, u = _core.principal_eigh(g, kk)
+    # mu descending, each column of u with its largest-magnitude entry positive.
+    if in_place is not None:
+        mu, u, report = in_place
+    else:
+        assert g is not None
+        # g is a validated finite symmetric float64 matrix: straight to the
+        # core solvers (ds.eigh would check it again).
+        mu, u, report = leading.principal_pairs(g, kk, method=solver, tol=tol)
 
     method = "closed form"
     if group == "special" and _det_sign(source, t) * np.linalg.slogdet(u)[0] < 0:
@@ -573,10 +646,17 @@ def descramble(
 
     lower_bound = float(lam @ mu)
     if group == "permutation":
+        assert g is not None
         p, objective, method = _solve_permutation(source, g, lam, t, mu, u)
     else:
         p = _descrambler(source, t, u)
-        objective = _objective(lam, g, u)
+        if report["method"] == "subspace":
+            # u_i^T G u_i from the solver's last product with G, not from its
+            # Ritz values: an independent check of the bound.
+            objective = float(lam @ report["quotients"])
+        else:
+            assert g is not None
+            objective = _objective(lam, g, u)
 
     scale = _rounding_scale(lam, mu, n)
     return Descrambling(
@@ -591,4 +671,5 @@ def descramble(
         U=u,
         group=group,
         method=method,
+        eigensolver=report,
     )
