@@ -200,7 +200,7 @@ def test_fourier_synthesis_matches_explicit_basis(kind, order, n):
     # Nyquist mode to the front, periodic order 1 interleaves frequencies.
     lam, T = sm.basis(kind, n, order)
     coeffs = np.random.default_rng(n).standard_normal((5, n))
-    got = sm._synthesize_fourier_modes(kind, order, coeffs)
+    got = sm.synthesize_fourier_modes(kind, order, coeffs)
     assert got.shape == (5, n)
     np.testing.assert_allclose(got, coeffs @ T.T, rtol=0, atol=1e-13 * np.sqrt(n))
 
@@ -212,20 +212,20 @@ def test_fourier_synthesis_needs_the_permutation():
     T_natural = sm._real_fourier_modes(8)
     assert not np.array_equal(T, T_natural)
     coeffs = np.eye(8)
-    np.testing.assert_allclose(sm._synthesize_fourier_modes("fourier", 1, coeffs), T.T, atol=1e-14)
+    np.testing.assert_allclose(sm.synthesize_fourier_modes("fourier", 1, coeffs), T.T, atol=1e-14)
 
 
 def test_cached_basis_equals_basis_and_is_read_only():
     lam, T = sm.basis("neumann", 9, 2)
-    lam_c, T_c = sm._cached_basis("neumann", 9, 2)
+    lam_c, T_c = sm.cached_basis("neumann", 9, 2)
     np.testing.assert_array_equal(lam_c, lam)
     np.testing.assert_array_equal(T_c, T)
     assert not lam_c.flags.writeable and not T_c.flags.writeable
-    assert sm._cached_basis("neumann", 9, 2)[1] is T_c
+    assert sm.cached_basis("neumann", 9, 2)[1] is T_c
     # The public basis stays a fresh, writable array.
     assert sm.basis("neumann", 9, 2)[1].flags.writeable
     with pytest.raises(TypeError, match="n must be an integer, got float"):
-        sm._cached_basis("neumann", 9.0, 2)
+        sm.cached_basis("neumann", 9.0, 2)
 
 
 @settings(max_examples=40, deadline=None)

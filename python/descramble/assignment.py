@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._validation import widen_half
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch"]
 
@@ -67,7 +68,7 @@ def _as_cost_matrix(cost: Any) -> np.ndarray:
     if arr.dtype == np.float32:
         return arr  # solved in float32: no float64 copy (duals are kept in double)
     if arr.dtype == np.float16:
-        return arr.astype(np.float32)
+        return widen_half(arr)
     if arr.dtype in _NATIVE_INT:
         return arr  # read as integers, converted to double entry by entry
     if arr.dtype in _WIDENED_INT:

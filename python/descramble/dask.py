@@ -13,13 +13,12 @@ descrambling problem is then solved once (Sule, Spencer, Czaja, ACHA 79 (2025)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .moments import Moments
-    from .sketch import Sketch
+from .moments import Moments
+from .sketch import Sketch
 
 __all__ = ["moments"]
 
@@ -35,8 +34,6 @@ def _dask() -> Any:
 
 def _empty(n: int, like: Sketch | None) -> Moments | Sketch:
     """A fresh partial: Moments, or a Sketch with the same test matrices as ``like``."""
-    from . import Moments
-
     return Moments(n) if like is None else like.empty()
 
 
@@ -106,8 +103,6 @@ def moments(
         raise ValueError(f"split_every must be >= 2, got {split_every}")
     n = int(darr.shape[1])
     if sketch is not None:
-        from .sketch import Sketch
-
         if not isinstance(sketch, Sketch):
             raise TypeError(f"sketch must be a descramble.Sketch, got {type(sketch).__name__}")
         if sketch.n != n:

@@ -13,23 +13,24 @@ descending), ``P = T U^T`` attains von Neumann's lower bound
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _core, leading
-from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
-from .moments import Moments, _as_batch
+from . import _core, leading, permutation
+from ._gram import Gram, gram_of
+from ._validation import check_finite, k_in_range
+from .moments import Moments
 from .sketch import Sketch
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
     Operator,
-    _cached_basis,
-    _synthesize_fourier_modes,
+    cached_basis,
+    check_arguments,
     operator,
+    synthesize_fourier_modes,
 )
 
 __all__ = ["Descrambling", "Gram", "descramble"]
@@ -56,34 +57,6 @@ _EPS = float(np.finfo(np.float64).eps)
 #: (n = 1024: eigh 100 ms alone, 176 ms after a BLAS call). Below it numpy's
 #: single-threaded syrk is the faster (n = 80: 25 us against 34 us).
 _CORE_SYRK_MIN = 512
-
-
-class Gram:
-    """A ready ``n x n`` Gram matrix ``G = S S^T`` (the papers' hidden-data second moment).
-
-    Use it when the hidden data's Gram matrix (or covariance: scaling ``G`` does
-    not change the descrambler) was computed elsewhere:
-    ``ds.descramble(ds.Gram(G))``. ``G`` must be real, finite and symmetric (to a
-    relative ``1e-8``); it is stored symmetrised, ``(G + G^T) / 2``.
-    """
-
-    def __init__(self, G: Any) -> None:
-        g = symmetric_matrix(G, "Gram")
-        if g.shape[0] < 1:
-            raise ValueError("Gram: expected an (n, n) matrix with n >= 1, got shape (0, 0)")
-        self.matrix: np.ndarray = np.ascontiguousarray(symmetrized(g))
-
-    @property
-    def n(self) -> int:
-        """Number of neurons."""
-        return int(self.matrix.shape[0])
-
-    def gram(self) -> np.ndarray:
-        """The stored matrix (the same name as :meth:`Moments.gram`)."""
-        return self.matrix
-
-    def __repr__(self) -> str:
-        return f"Gram(n={self.n})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -138,10 +111,12 @@ class Descrambling:
         ``"closed form"`` or the permutation solver's method.
     eigensolver : dict
         How ``mu`` and ``U`` were computed: ``{"method": "tridiagonal",
-        "reason": ...}`` or, for the subspace iteration of
-        :mod:`descramble.leading`, ``{"method": "subspace", "restarts",
+        "reason": ...}``; for the subspace iteration of
+        :mod:`descramble.leading` ``{"method": "subspace", "restarts",
         "products", "residuals", "quotients", "norm_estimate", "tol",
-        "converged"}`` (``residuals[i] = ||G u_i - mu_i u_i||``).
+        "converged"}`` (``residuals[i] = ||G u_i - mu_i u_i||``); for a
+        :class:`Sketch` ``{"method": "sketch", "error_estimate",
+        "error_bound", ...}`` (:meth:`Sketch.leading`).
     """
 
     P: np.ndarray
@@ -222,84 +197,45 @@ class Descrambling:
 # ----------------------------------------------------------------------------- inputs
 
 
-def _is_moments(data: Any) -> bool:
-    return callable(getattr(data, "gram", None)) and callable(getattr(data, "covariance", None))
-
-
-def _gram_of(data: Any, center: bool) -> np.ndarray:
-    """The n x n second-moment matrix the descrambler diagonalises."""
-    if isinstance(data, Gram):
-        if center:
-            raise ValueError(
-                "center=True needs the sample mean, which a Gram matrix does not carry: "
-                "pass a Moments or the samples, or centre G yourself and pass center=False"
-            )
-        return data.matrix
-    if isinstance(data, Moments):
-        # The core's state is finite (it rejects |x| > 1e100) and its matrices
-        # are mirrored from one triangle: exactly symmetric, nothing to check.
-        return data.scatter() if center else data.gram()
-    if _is_moments(data):
-        if center:
-            scatter = getattr(data, "scatter", None)
-            if callable(scatter):
-                g = scatter()
-            else:
-                # covariance(ddof=0) * count is the centred scatter matrix.
-                g = np.asarray(data.covariance(ddof=0)) * float(data.count)
-            name = "Moments scatter"
-        else:
-            g = data.gram()
-            name = "Moments gram"
-        g = symmetric_matrix(g, name)
-        if g.shape[0] < 1:
-            raise ValueError(f"{name}: the Moments has no neurons (n = 0)")
-        return symmetrized(g)
-    if isinstance(data, (str, bytes)) or data is None:
-        raise TypeError(
-            "descramble: data must be a Moments, an (N, n) sample array or ds.Gram(G), "
-            f"got {type(data).__name__}"
-        )
-    return _gram_of_samples(data, center)
-
-
-def _gram_of_samples(data: Any, center: bool) -> np.ndarray:
-    """``X^T X`` (or the centred scatter) of an ``(N, n)`` sample array, in float64."""
-    name = "descramble data (samples)"
-    arr = np.asarray(data)
-    # float32 stays float32 on the core path, which converts it panel by panel.
-    x = as_float_array(
-        arr, name, ndim=2, dtype=np.float32 if arr.dtype == np.float32 else np.float64
-    )
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(
-            f"{name}: expected an (N, n) array with N >= 1 samples and n >= 1 neurons, "
-            f"got shape {x.shape}"
-        )
-    # The core's streaming statistics: its syrk (faster than numpy's at every
-    # width, and multithreaded without OpenBLAS), centring without a copy, and
-    # the row of a NaN or of a value beyond 1e100 named in the error.
-    try:
-        return _core_gram(x, center)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-
-
-def _core_gram(x: np.ndarray, center: bool = False) -> np.ndarray:
-    """``X^T X`` (or the centred scatter) of the rows of ``x``, from the core's syrk."""
-    stats = _core.Moments(x.shape[1])
-    stats.update(_as_batch(x, x.shape[1]))
-    return stats.scatter() if center else stats.gram()
-
-
 def _check_k(k: Any, n: int) -> int:
-    if k is None:
-        return n
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"descramble: k must be an integer or None, got {type(k).__name__}")
-    if not 1 <= k <= n:
-        raise ValueError(f"descramble: k must satisfy 1 <= k <= n = {n}, got {k}")
-    return int(k)
+    return n if k is None else k_in_range(k, n, "descramble")
+
+
+def _check_kind_name(smoothness: str) -> None:
+    if smoothness not in KINDS:
+        raise ValueError(
+            f"unknown smoothness kind {smoothness!r}: expected one of {', '.join(KINDS)}, "
+            "an (n, n) differentiation matrix, or ds.Operator"
+        )
+
+
+def _check_group(group: Any) -> None:
+    if not isinstance(group, str) or group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUPS)}")
+
+
+def _check_square(group: str, k: int, n: int) -> None:
+    if group != "orthogonal" and k != n:
+        raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
+
+
+def check_options(
+    n: int, *, smoothness: Any = "fourier", order: Any = 2, group: Any = "orthogonal", k: Any = None
+) -> int:
+    """Check :func:`descramble`'s options for data of ``n`` neurons before the data is read.
+
+    Raises the errors :func:`descramble` would raise for these options (a
+    smoothness matrix or Operator is checked against the data when solving);
+    returns ``k`` (``n`` for ``None``). ``descramble fit`` calls it with the
+    ``n`` of the files' headers, so a bad option fails before hours of streaming.
+    """
+    _check_group(group)
+    kk = _check_k(k, n)
+    _check_square(group, kk, n)
+    if isinstance(smoothness, str):
+        _check_kind_name(smoothness)
+        check_arguments(smoothness, kk, 2 if order is None else order)
+    return kk
 
 
 def _smoothness_basis(
@@ -311,13 +247,9 @@ def _smoothness_basis(
     """
     what = f"the data has n = {n} neurons" if size == n else f"k = {size} components were asked"
     if isinstance(smoothness, str):
-        if smoothness not in KINDS:
-            raise ValueError(
-                f"unknown smoothness kind {smoothness!r}: expected one of {', '.join(KINDS)}, "
-                "an (n, n) differentiation matrix, or ds.Operator"
-            )
+        _check_kind_name(smoothness)
         order = 2 if order is None else order
-        lam, t = _cached_basis(smoothness, size, order)
+        lam, t = cached_basis(smoothness, size, order)
         return lam, t, (smoothness, order, size)
     if order not in (None, 2):
         # 2 is the signature's default, so it cannot signal a deliberate choice.
@@ -394,13 +326,8 @@ def _permutation_indices(perm: Any, n: int) -> np.ndarray:
 
 
 def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.ndarray, float, str]:
-    # Imported by name so that the package works (and type-checks) before the
-    # assignment solver lands; a present but broken module still raises its error.
-    if importlib.util.find_spec(f"{__package__}.permutation") is None:
-        raise NotImplementedError("group='permutation' needs the assignment solver")
-    module = importlib.import_module(".permutation", __package__)
     lmat = _smoothness_matrix(source)
-    perm, _, method = module.solve_permutation(lmat, g, lam=lam, T=t, mu=mu, U=u)
+    perm, _, method = permutation.solve_permutation(lmat, g, lam=lam, T=t, mu=mu, U=u)
     n = g.shape[0]
     idx = _permutation_indices(perm, n)
     # tr(P^T L P G) = sum(L * P G P^T), and (P G P^T)[a, b] = G[idx[a], idx[b]]:
@@ -413,7 +340,7 @@ def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.nd
 
 @functools.lru_cache(maxsize=2)
 def _builtin_det_sign(kind: str, order: int, size: int) -> float:
-    return float(np.linalg.slogdet(_cached_basis(kind, size, order)[1])[0])
+    return float(np.linalg.slogdet(cached_basis(kind, size, order)[1])[0])
 
 
 def _det_sign(source: Any, t: np.ndarray) -> float:
@@ -425,7 +352,7 @@ def _det_sign(source: Any, t: np.ndarray) -> float:
 
 @functools.lru_cache(maxsize=2)
 def _builtin_ties(kind: str, order: int, size: int) -> tuple[tuple[int, ...], ...]:
-    lam = _cached_basis(kind, size, order)[0]
+    lam = cached_basis(kind, size, order)[0]
     return tuple(tuple(block) for block in _tied_blocks(lam, TIE_RTOL))
 
 
@@ -443,7 +370,7 @@ def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
         # U[b, :]: an inverse real FFT, O(n^2 log n) instead of a matrix product.
         # P is the transpose of the FFT's (neurons x positions) output.
         kind, order, _ = source
-        return _synthesize_fourier_modes(kind, order, u).T
+        return synthesize_fourier_modes(kind, order, u).T
     return t @ u.T
 
 
@@ -465,7 +392,7 @@ def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
             # core's syrk, and einsum's single-threaded loop instead of BLAS's
             # dot, leave OpenBLAS's threads asleep. Woken, they spin for a while
             # and halve the speed of the next eigensolver call.
-            return float(np.einsum("ij,ij->", g, _core_gram(w.T)))
+            return float(np.einsum("ij,ij->", g, _core.syrk(w.T)))
         # numpy hands ``w @ w.T`` (one buffer, transposed) to syrk.
         return float(np.vdot(g, w @ w.T))
     return float(lam @ np.einsum("ij,ij->j", g @ u, u))
@@ -533,15 +460,15 @@ def descramble(
     Parameters
     ----------
     data : Moments, Sketch, (N, n) array_like, or Gram
-        The hidden data: a :class:`Moments` (anything with ``gram()`` and
-        ``covariance()``), the samples (rows = samples, columns = neurons; the
-        Gram matrix ``X^T X`` is formed in float64 -- stream large data through
-        :class:`Moments` instead), or ``ds.Gram(G)`` for a ready ``n x n`` matrix.
         A :class:`Sketch` gives the descrambler of its ``k`` leading directions
         (``k`` defaults to the sketch's); ``objective`` and ``lower_bound``
         then refer to the sketch's rank-``k`` approximation ``G_k`` and
         ``eigensolver`` holds the estimate and a probabilistic bound of
         ``||G - G_k||_F`` (:meth:`Sketch.leading`).
+        The hidden data: a :class:`Moments` (anything with ``gram()`` and
+        ``covariance()``), the samples (rows = samples, columns = neurons; the
+        Gram matrix ``X^T X`` is formed in float64 -- stream large data through
+        :class:`Moments` instead), or ``ds.Gram(G)`` for a ready ``n x n`` matrix.
     smoothness : str, (m, n) ndarray, or Operator
         A built-in kind (``"fourier"``, ``"periodic"``, ``"dirichlet"``,
         ``"neumann"``; see :mod:`descramble.smoothness`), a differentiation
@@ -599,8 +526,6 @@ def descramble(
         operator, unknown kind or group, ``k`` out of range.
     TypeError
         Data or smoothness of an unsupported type.
-    NotImplementedError
-        ``group="permutation"`` without the assignment solver.
 
     Examples
     --------
@@ -610,8 +535,7 @@ def descramble(
     >>> bool(abs(r.gap) < 1e-10)
     True
     """
-    if not isinstance(group, str) or group not in GROUPS:
-        raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUPS)}")
+    _check_group(group)
     if not isinstance(center, (bool, np.bool_)):
         raise TypeError(f"descramble: center must be True or False, got {type(center).__name__}")
     solver, tol = leading.check_method(eigensolver, tol, "descramble")
@@ -624,11 +548,10 @@ def descramble(
         in_place = leading.moments_principal_pairs(
             data._core, _check_k(k, data.n), bool(center), method=solver, tol=tol
         )
-    g = None if in_place is not None else _gram_of(data, bool(center))
+    g = None if in_place is not None else gram_of(data, bool(center))
     n = data.n if g is None else g.shape[0]
     kk = _check_k(k, n)
-    if group != "orthogonal" and kk != n:
-        raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
+    _check_square(group, kk, n)
     lam, t, source = _smoothness_basis(smoothness, order, kk, n)
 
     # mu descending, each column of u with its largest-magnitude entry positive.

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, leading
-from ._validation import square_matrix
+from ._validation import k_in_range, square_matrix
 
 
 def eigh(
@@ -113,11 +113,7 @@ def eigh(
     if k is None:
         kk = 0
     else:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"eigh: k must be an integer or None, got {type(k).__name__}")
-        if not 1 <= int(k) <= n:
-            raise ValueError(f"eigh: k must satisfy 1 <= k <= n = {n}, got {k}")
-        kk = int(k)
+        kk = k_in_range(k, n, "eigh")
     report: dict
     if kk == 0:
         w, v = _core.eigh(arr, 0, not eigvals_only)

@@ -19,6 +19,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _core
+from ._validation import as_batch, integer
 
 __all__ = ["Moments"]
 
@@ -26,24 +27,6 @@ _FORMAT = "descramble.Moments"
 _VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _as_batch(x: Any, n: int, name: str = "Moments.update") -> np.ndarray:
-    """``x`` as a 2-D float32/float64 array of ``n`` columns, copied only when it must be."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[1] != n:
-        raise ValueError(f"{name}: expected a 2-D array of shape (N, {n}), got shape {arr.shape}")
-    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4 and arr.dtype != np.float32:
-        arr = arr.astype(np.float32)  # float16: exact in float32
-    elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
-        arr = arr.astype(np.float64)  # integers, bools, long double
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr)  # views of packed records: misaligned data
-    return arr
 
 
 class Moments:
@@ -87,8 +70,7 @@ class Moments:
     __slots__ = ("_core", "_updates")
 
     def __init__(self, n: int) -> None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"Moments: n must be an integer, got {type(n).__name__}")
+        n = integer(n, "Moments: n")
         if n < 1:
             raise ValueError(f"Moments: n must be >= 1, got {n}")
         self._core = _core.Moments(int(n))
@@ -122,7 +104,7 @@ class Moments:
         """
         index = self._updates
         self._updates += 1
-        arr = _as_batch(x, self.n)
+        arr = as_batch(x, self.n)
         try:
             self._core.update(arr)
         except ValueError as exc:
@@ -194,10 +176,7 @@ class Moments:
         ValueError
             ``count - ddof <= 0`` (numpy would warn and return inf or NaN).
         """
-        if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
-            raise TypeError(
-                f"Moments.covariance: ddof must be an integer, got {type(ddof).__name__}"
-            )
+        integer(ddof, "Moments.covariance: ddof")
         dof = self.count - int(ddof)
         if dof <= 0:
             raise ValueError(
@@ -223,10 +202,7 @@ class Moments:
             asymmetric scatter or one with a negative diagonal, or a
             non-zero state with ``count == 0``.
         """
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
-            raise TypeError(
-                f"Moments.from_state: count must be an integer, got {type(count).__name__}"
-            )
+        integer(count, "Moments.from_state: count")
         mu = np.asarray(mean, dtype=np.float64)
         m2 = np.asarray(scatter, dtype=np.float64)
         if mu.ndim != 1 or mu.size < 1:

@@ -29,7 +29,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _core
-from .moments import _as_batch
+from ._validation import as_batch
 
 __all__ = ["Sketch"]
 
@@ -183,7 +183,7 @@ class Sketch:
         with self._lock:
             index = self._updates
             self._updates += 1
-            arr = _as_batch(x, self._n, "Sketch.update")
+            arr = as_batch(x, self._n, "Sketch.update")
             if arr.shape[0] == 0:
                 return self
             shift = self._shift

@@ -56,12 +56,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, symmetric_matrix
+from ._validation import as_float_array, check_finite, integer, symmetric_matrix
+from .linalg import eigh
 
 KINDS = ("fourier", "periodic", "dirichlet", "neumann")
 FINITE_DIFFERENCE_ORDERS = (1, 2)
 
-__all__ = ["KINDS", "Operator", "basis", "operator"]
+__all__ = ["KINDS", "Operator", "basis", "cached_basis", "operator"]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -78,16 +79,14 @@ def _check_kind(kind: Any) -> str:
 
 
 def _check_size(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an integer, got {type(n).__name__}")
+    n = integer(n, "n")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     return int(n)
 
 
 def _check_order(kind: str, order: Any) -> int:
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
-        raise TypeError(f"order must be an integer, got {type(order).__name__}")
+    integer(order, "order")
     if kind == "fourier":
         if order < 1:
             raise ValueError(f"order must be >= 1 for kind 'fourier', got {order}")
@@ -96,7 +95,8 @@ def _check_order(kind: str, order: Any) -> int:
     return int(order)
 
 
-def _check(kind: Any, n: Any, order: Any) -> tuple[str, int, int]:
+def check_arguments(kind: Any, n: Any, order: Any) -> tuple[str, int, int]:
+    """``(kind, n, order)`` checked (the errors of :func:`operator`), as built-in types."""
     kind = _check_kind(kind)
     return kind, _check_size(n), _check_order(kind, order)
 
@@ -231,7 +231,7 @@ def operator(kind: str, n: int, order: int = 2) -> np.ndarray:
     TypeError
         Non-string kind, non-integer ``n`` or ``order``.
     """
-    kind, n, order = _check(kind, n, order)
+    kind, n, order = check_arguments(kind, n, order)
     return _OPERATORS[kind](n, order)
 
 
@@ -322,7 +322,7 @@ def _periodic_basis(n: int, order: int) -> tuple[np.ndarray, np.ndarray]:
 FOURIER_MODE_KINDS = ("fourier", "periodic")
 
 
-def _synthesize_fourier_modes(kind: str, order: int, coeffs: np.ndarray) -> np.ndarray:
+def synthesize_fourier_modes(kind: str, order: int, coeffs: np.ndarray) -> np.ndarray:
     """``coeffs @ T.T`` for ``T = basis(kind, n, order)[1]``, by an inverse real FFT.
 
     ``coeffs`` is ``(m, n)``: row ``r`` holds the coefficients of a signal in the
@@ -417,7 +417,7 @@ def basis(kind: str, n: int, order: int = 2) -> tuple[np.ndarray, np.ndarray]:
     ValueError, TypeError
         As in :func:`operator`.
     """
-    kind, n, order = _check(kind, n, order)
+    kind, n, order = check_arguments(kind, n, order)
     return _BASES[kind](n, order)
 
 
@@ -429,14 +429,14 @@ def _cached_basis_checked(kind: str, n: int, order: int) -> tuple[np.ndarray, np
     return lam, t
 
 
-def _cached_basis(kind: Any, n: Any, order: Any) -> tuple[np.ndarray, np.ndarray]:
+def cached_basis(kind: Any, n: Any, order: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`basis` as read-only arrays, kept for the last two ``(kind, n, order)``.
 
     :func:`descramble.descramble` asks for the same basis on every call; building
     it costs ``O(n^2)`` gathers (about as long as a tenth of a matrix product).
     Arguments are validated first so that errors match :func:`basis`.
     """
-    return _cached_basis_checked(*_check(kind, n, order))
+    return _cached_basis_checked(*check_arguments(kind, n, order))
 
 
 # ----------------------------------------------------------------------------- user operators
@@ -493,7 +493,6 @@ class Operator:
     PSD_RTOL = 1e-10
 
     def __init__(self, D: Any = None, L: Any = None) -> None:
-        from .linalg import eigh
 
         if (D is None) == (L is None):
             raise ValueError("Operator: give exactly one of D (differentiation matrix) or L")
