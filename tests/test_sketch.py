@@ -247,3 +247,20 @@ def test_dask_accumulates_a_sketch():
         ds.dask.moments(da.from_array(x[:, :10], chunks=(70, 10)), sketch=template)
     with pytest.raises(TypeError, match="descramble.Sketch"):
         ds.dask.moments(darr, sketch=ds.Moments(30))
+
+
+def test_torch_capture_into_sketches():
+    torch = pytest.importorskip("torch")
+    import descramble.torch as dt
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 24), torch.nn.GELU(), torch.nn.Linear(24, 3))
+    batches = [torch.randn(50, 6) for _ in range(3)]
+    stats = dt.capture(model, ["0"], batches, statistics=lambda n: ds.Sketch(n, 4, seed=2))
+    sketch = stats["0"]
+    assert isinstance(sketch, ds.Sketch) and sketch.count == 150
+    with torch.no_grad():
+        manual = np.concatenate([model[0](b).double().numpy() for b in batches])
+    ref = ds.Sketch(24, 4, seed=2).update(manual)
+    np.testing.assert_allclose(sketch.sketch(), ref.sketch(), rtol=1e-5, atol=1e-5)
+    assert ds.descramble(sketch).P.shape == (4, 24)
