@@ -19,10 +19,7 @@
 #include <vector>
 
 #include "descramble/eigh_leading.hpp"
-
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "eigh_internal.hpp"
 
 namespace descramble {
 
@@ -108,14 +105,6 @@ VectorXd residual_norms(const MatrixXd& g, const MatrixXd& x, const VectorXd& va
   return r;
 }
 
-int threads() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 }  // namespace
 
 void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alpha,
@@ -126,7 +115,7 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
   const Index stripes = (n + kStripe - 1) / kStripe;
   // Every stripe does n x 256 multiply-adds per column of x: equal shares.
   // Inside the parallel region Eigen's products run on the calling thread.
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads())
+#pragma omp parallel for schedule(dynamic, 1) num_threads(detail::thread_count())
   for (Index s = 0; s < stripes; ++s) {
     const Index r0 = s * kStripe;
     const Index h = std::min(kStripe, n - r0);
