@@ -1,5 +1,7 @@
 """Type stubs of the compiled core (descramble._core)."""
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -65,3 +67,4 @@ def sketch_update(
     y: npt.NDArray[np.float64],
     sum: npt.NDArray[np.float64],
 ) -> None: ...
+def build_info() -> dict[str, Any]: ...

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, leading
-from ._validation import k_in_range, square_matrix
+from ._validation import for_core, k_in_range, square_matrix
 
 
 def eigh(
@@ -116,11 +116,11 @@ def eigh(
         kk = k_in_range(k, n, "eigh")
     report: dict
     if kk == 0:
-        w, v = _core.eigh(arr, 0, not eigvals_only)
+        w, v = _core.eigh(for_core(arr), 0, not eigvals_only)
         report = {"method": "tridiagonal", "reason": "all pairs"}
     else:
         w, vectors, report = leading.largest_pairs(
-            arr, kk, method=method, tol=tol, vectors=not eigvals_only
+            for_core(arr), kk, method=method, tol=tol, vectors=not eigvals_only
         )
         v = np.empty((n, 0)) if vectors is None else vectors
     out = (w,) if eigvals_only else (w, v)
