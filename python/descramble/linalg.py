@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core
+import numpy as np
+
+from . import _core, leading
 from ._validation import for_core, k_in_range, square_matrix
 
 
-def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
+def eigh(
+    a: Any,
+    k: int | None = None,
+    *,
+    eigvals_only: bool = False,
+    method: str = "auto",
+    tol: float = leading.DEFAULT_TOL,
+    info: bool = False,
+):
     """Eigenvalues and eigenvectors of a real symmetric matrix, ascending.
 
     Like :func:`numpy.linalg.eigh` with ``UPLO="L"``: only the lower triangle is
@@ -31,7 +41,10 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
     iteration of Pal, Walker and Kahan (the scheme of LAPACK's ``dsterf``).
     For ``k <= n / 8`` the ``k`` vectors come from inverse iteration on the
     tridiagonal matrix, so the cost is that of the reduction plus
-    ``O(n^2 k)``. Matrices with ``n <= 48`` go to Eigen's one-stage solver.
+    ``O(n^2 k)``. For ``k`` much smaller than ``n`` a block Krylov subspace
+    iteration (:mod:`descramble.leading`) avoids the reduction altogether; a
+    cost model picks it (``method="auto"``) and ``info=True`` says which ran.
+    Matrices with ``n <= 48`` go to Eigen's one-stage solver.
     Each phase uses the OpenMP threads (``OMP_NUM_THREADS``) from its own
     measured size on (back-transformation from n = 256, reduction from 448,
     divide and conquer from 512) and one thread below. Matrices whose largest
@@ -54,6 +67,17 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
         Number of largest eigenpairs to return; all when ``None``.
     eigvals_only : bool
         Return only the eigenvalues.
+    method : {"auto", "subspace", "tridiagonal"}
+        Solver of the ``k`` largest pairs (ignored without ``k``): the cost
+        model's choice, the subspace iteration, or the tridiagonal path.
+    tol : float
+        Residual tolerance of the subspace iteration: every pair meets
+        ``||A v - w v|| <= tol * ||A||``.
+    info : bool
+        Also return a dict describing the solver that ran: ``method``, and
+        for ``"subspace"`` ``restarts``, ``products`` (columns multiplied by
+        ``A``), the measured ``residuals``, ``norm_estimate`` and ``tol``; for
+        ``"tridiagonal"`` the ``reason`` it ran.
 
     Returns
     -------
@@ -63,6 +87,8 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
         Orthonormal eigenvectors, column ``j`` for ``w[j]`` (omitted when
         ``eigvals_only``). Signs, and bases of repeated eigenvalues, are
         arbitrary, as with LAPACK.
+    info : dict
+        Only with ``info=True`` (see above).
 
     Raises
     ------
@@ -81,13 +107,23 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
     >>> ds.eigh(a, k=1, eigvals_only=True).round(12).tolist()
     [3.0]
     """
+    method, tol = leading.check_method(method, tol, "eigh")
     arr = square_matrix(a, "eigh")
     n = arr.shape[0]
     if k is None:
         kk = 0
     else:
         kk = k_in_range(k, n, "eigh")
-    w, v = _core.eigh(for_core(arr), kk, not eigvals_only)
-    if eigvals_only:
-        return w
-    return w, v
+    report: dict
+    if kk == 0:
+        w, v = _core.eigh(for_core(arr), 0, not eigvals_only)
+        report = {"method": "tridiagonal", "reason": "all pairs"}
+    else:
+        w, vectors, report = leading.largest_pairs(
+            for_core(arr), kk, method=method, tol=tol, vectors=not eigvals_only
+        )
+        v = np.empty((n, 0)) if vectors is None else vectors
+    out = (w,) if eigvals_only else (w, v)
+    if info:
+        return (*out, report)
+    return out[0] if eigvals_only else out
