@@ -95,14 +95,14 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
 
     Returns the training losses (first and last) and held-out accuracy; per layer the
     orthogonal and permutation descramblers' objective, bound and gap and the
-    objective of the trained order; and the largest change of the model's output
-    after every MLP was permuted by its permutation descrambler.
+    objective of the trained order; and the largest change of the model's float64
+    output after every MLP was permuted by its permutation descrambler.
     """
     torch.set_num_threads(1)  # the machine's cores are shared; one thread is reproducible
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     d, heads, hidden, blocks = (32, 4, 64, 2) if quick else (48, 4, 128, 3)
-    steps, batch, held_out = (60, 32, 8) if quick else (500, 64, 16)
+    steps, batch, held_out = (60, 32, 8) if quick else (1900, 64, 16)
 
     model = GPT(d, heads, hidden, blocks)
     start = time.perf_counter()
@@ -118,7 +118,10 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
     layers = [f"blocks.{i}.fc1" for i in range(blocks)]
     stats = dt.capture(model, layers, batches, where="post")  # every block in one pass
     D = ds.smoothness.operator("fourier", hidden)
-    permuted = copy.deepcopy(model)
+    # The function check runs in float64, where reordering the sums inside fc2 changes
+    # the output only at the 1e-16 level, so anything larger would be a wrong edit.
+    reference = copy.deepcopy(model).double()
+    permuted = copy.deepcopy(model).double()
     summary, panels = {}, {}
     for name, m in stats.items():
         rot = ds.descramble(m)
@@ -138,7 +141,8 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
         panels[name] = (W1, W2, perm, rot)
 
     with torch.no_grad():
-        change = max(float((permuted(x) - model(x)).abs().max()) for x, _ in batches)
+        change = max(float((permuted(x) - reference(x)).abs().max()) for x, _ in batches)
+        scale = max(float(reference(x).abs().max()) for x, _ in batches)
 
     if figures:
         _figures(out, panels)
@@ -152,7 +156,8 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
             "held_out_accuracy": accuracy,
         },
         "layers": summary,
-        "max_output_change_after_permute": change,
+        "max_output_change_after_permute": change,  # float64 logits
+        "max_output": scale,
     }
 
 

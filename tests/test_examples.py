@@ -390,7 +390,9 @@ def test_transformer_every_mlp_layer_is_descrambled_and_certified(transformer):
 
 
 def test_transformer_permuted_model_computes_the_same_function(transformer):
-    assert transformer[1]["max_output_change_after_permute"] < 1e-5
+    # In float64 only the order of fc2's sums changes: rounding level, far below 1e-5.
+    numbers = transformer[1]
+    assert numbers["max_output_change_after_permute"] < 1e-12 * numbers["max_output"]
 
 
 # --- every script runs from the command line -------------------------------------------

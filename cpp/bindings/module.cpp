@@ -7,7 +7,9 @@ namespace descramble::bindings {
 void bind_assignment(py::module_& m);
 void bind_build_info(py::module_& m);
 void bind_eigh(py::module_& m);
+void bind_eigh_leading(py::module_& m);
 void bind_moments(py::module_& m);
+void bind_sketch(py::module_& m);
 }  // namespace descramble::bindings
 
 PYBIND11_MODULE(DESCRAMBLE_MODULE_NAME, m) {
@@ -15,5 +17,7 @@ PYBIND11_MODULE(DESCRAMBLE_MODULE_NAME, m) {
   descramble::bindings::bind_assignment(m);
   descramble::bindings::bind_build_info(m);
   descramble::bindings::bind_eigh(m);
+  descramble::bindings::bind_eigh_leading(m);
   descramble::bindings::bind_moments(m);
+  descramble::bindings::bind_sketch(m);
 }

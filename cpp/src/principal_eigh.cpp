@@ -4,12 +4,11 @@
 #include <cmath>
 
 #include "descramble/eigh.hpp"
+#include "descramble/eigh_leading.hpp"
 
 namespace descramble {
 
-EighResult principal_eigh(const Eigen::Ref<const RowMatrixXd>& a, Index k) {
-  // eigh_largest validates k against n (and the matrix itself).
-  EighResult r = k == a.rows() && k > 0 ? eigh(a, true) : eigh_largest(a, k, true);
+void to_principal_order(EighResult& r) {
   r.values.reverseInPlace();
   Eigen::MatrixXd& v = r.vectors;  // column-major: every column is contiguous
   const Index cols = v.cols();
@@ -20,6 +19,12 @@ EighResult principal_eigh(const Eigen::Ref<const RowMatrixXd>& a, Index k) {
     v.col(j).cwiseAbs().maxCoeff(&at);
     if (v(at, j) < 0.0) v.col(j) = -v.col(j);
   }
+}
+
+EighResult principal_eigh(const Eigen::Ref<const RowMatrixXd>& a, Index k) {
+  // eigh_largest validates k against n (and the matrix itself).
+  EighResult r = k == a.rows() && k > 0 ? eigh(a, true) : eigh_largest(a, k, true);
+  to_principal_order(r);
   return r;
 }
 

@@ -34,6 +34,7 @@ from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh, eigvalsh
 from .moments import Moments
 from .qap import quadratic_assignment
+from .sketch import Sketch
 from .smoothness import Operator
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Operator",
     "plot",
     "quadratic_assignment",
+    "Sketch",
     "show_config",
     "smoothness",
     "spectral",

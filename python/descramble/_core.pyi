@@ -47,4 +47,27 @@ class Moments:
     def scatter(self) -> np.ndarray: ...
     def gram(self) -> np.ndarray: ...
 
+def eigh_leading(
+    a: npt.ArrayLike,
+    k: int,
+    tol: float = 1e-10,
+    max_restarts: int = 100,
+    seed: int = 0,
+    principal: bool = False,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict]: ...
+def moments_leading(
+    moments: Moments,
+    k: int,
+    center: bool = False,
+    tol: float = 1e-10,
+    max_restarts: int = 100,
+    seed: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict]: ...
+def sketch_update(
+    x: np.ndarray,
+    shift: npt.NDArray[np.float64],
+    omega: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    sum: npt.NDArray[np.float64],
+) -> None: ...
 def build_info() -> dict[str, Any]: ...

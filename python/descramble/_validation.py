@@ -139,15 +139,13 @@ def symmetrized(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def as_batch(x: Any, n: int) -> np.ndarray:
+def as_batch(x: Any, n: int, name: str = "Moments.update") -> np.ndarray:
     """``x`` as a 2-D float32/float64 array of ``n`` columns, copied only when it must be."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Moments.update: expected a real numeric array, got dtype {arr.dtype}")
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[1] != n:
-        raise ValueError(
-            f"Moments.update: expected a 2-D array of shape (N, {n}), got shape {arr.shape}"
-        )
+        raise ValueError(f"{name}: expected a 2-D array of shape (N, {n}), got shape {arr.shape}")
     if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4 and arr.dtype != np.float32:
         arr = widen_half(arr)  # float16: exact in float32
     elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .moments import Moments
+from .sketch import Sketch
 
 __all__ = ["moments"]
 
@@ -31,17 +32,22 @@ def _dask() -> Any:
     return dask
 
 
-def _block_moments(block: np.ndarray, n: int) -> Moments:
-    # Moments.update converts every real dtype the way a numpy batch is
-    # converted: float16 exactly to float32, integers, booleans and long double
-    # to float64, big-endian and misaligned blocks to native aligned copies.
-    return Moments(n).update(np.asarray(block))
+def _empty(n: int, like: Sketch | None) -> Moments | Sketch:
+    """A fresh partial: Moments, or a Sketch with the same test matrices as ``like``."""
+    return Moments(n) if like is None else like.empty()
 
 
-def _merge(n: int, *parts: Moments) -> Moments:
+def _block_moments(block: np.ndarray, n: int, like: Sketch | None = None) -> Moments | Sketch:
+    # update converts every real dtype the way a numpy batch is converted:
+    # float16 exactly to float32, integers, booleans and long double to
+    # float64, big-endian and misaligned blocks to native aligned copies.
+    return _empty(n, like).update(np.asarray(block))
+
+
+def _merge(n: int, like: Sketch | None, *parts: Any) -> Moments | Sketch:
     # A fresh accumulator: the inputs may be shared by other tasks (threaded
     # scheduler) and must not be modified.
-    out = Moments(n)
+    out = _empty(n, like)
     for p in parts:
         out.merge(p)
     return out
@@ -52,6 +58,7 @@ def moments(
     *,
     split_every: int = 8,
     compute: bool = True,
+    sketch: Sketch | None = None,
     **compute_kwargs: Any,
 ) -> Any:
     """Streaming statistics of a 2-D dask array (rows = samples, columns = neurons).
@@ -73,13 +80,18 @@ def moments(
     compute : bool
         True: compute and return the :class:`Moments`. False: return the lazy
         ``dask.delayed`` object (compute it later, or together with other work).
+    sketch : Sketch, optional
+        Accumulate a :class:`descramble.Sketch` instead of ``n x n`` statistics:
+        the partials are empty copies of this one (same test matrices), and the
+        result is this sketch's samples plus the array's (``sketch`` itself is
+        not modified).
     **compute_kwargs
         Passed to ``dask.compute`` (e.g. ``scheduler="processes"``). With a
         ``dask.distributed.Client`` active, it is used by default.
 
     Returns
     -------
-    Moments or dask.delayed.Delayed
+    Moments, Sketch or dask.delayed.Delayed
     """
     dask = _dask()
     da = dask.array
@@ -94,16 +106,25 @@ def moments(
     if split_every < 2:
         raise ValueError(f"split_every must be >= 2, got {split_every}")
     n = int(darr.shape[1])
+    if sketch is not None:
+        if not isinstance(sketch, Sketch):
+            raise TypeError(f"sketch must be a descramble.Sketch, got {type(sketch).__name__}")
+        if sketch.n != n:
+            raise ValueError(f"the sketch is for n = {sketch.n} neurons, the array has {n} columns")
     if any(np.isnan(c) for c in darr.chunks[0]):
         raise ValueError("the array has unknown chunk sizes; call darr.compute_chunk_sizes()")
     whole_rows = darr.rechunk({1: -1}) if len(darr.chunks[1]) > 1 else darr
     delayed = dask.delayed
-    level = [delayed(_block_moments)(b, n) for b in whole_rows.to_delayed().ravel()]
+    # The sketch travels once as a graph node, not once per task.
+    like = None if sketch is None else delayed(sketch.empty(), traverse=False)
+    level = [delayed(_block_moments)(b, n, like) for b in whole_rows.to_delayed().ravel()]
+    if sketch is not None and sketch.count > 0:
+        level.append(delayed(sketch.copy(), traverse=False))
     if not level:
-        level = [delayed(_merge)(n)]
+        level = [delayed(_merge)(n, like)]
     while len(level) > 1:
         level = [
-            delayed(_merge)(n, *level[i : i + split_every])
+            delayed(_merge)(n, like, *level[i : i + split_every])
             for i in range(0, len(level), split_every)
         ]
     result = level[0]

@@ -13,14 +13,16 @@ descending), ``P = T U^T`` attains von Neumann's lower bound
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _core, permutation
+from . import _core, leading, permutation
 from ._gram import Gram, gram_of
 from ._validation import check_finite, for_core, k_in_range
+from .moments import Moments
+from .sketch import Sketch
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
@@ -126,6 +128,14 @@ class Descrambling:
         ``"orthogonal"``, ``"special"`` or ``"permutation"``.
     method : str
         ``"closed form"`` or the permutation solver's method.
+    eigensolver : dict
+        How ``mu`` and ``U`` were computed: ``{"method": "tridiagonal",
+        "reason": ...}``; for the subspace iteration of
+        :mod:`descramble.leading` ``{"method": "subspace", "restarts",
+        "products", "residuals", "quotients", "norm_estimate", "tol",
+        "converged"}`` (``residuals[i] = ||G u_i - mu_i u_i||``); for a
+        :class:`Sketch` ``{"method": "sketch", "error_estimate",
+        "error_bound", ...}`` (:meth:`Sketch.leading`).
     """
 
     P: np.ndarray
@@ -139,6 +149,7 @@ class Descrambling:
     U: np.ndarray
     group: str
     method: str
+    eigensolver: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -450,6 +461,44 @@ def _certified_objective(source: Any, p: np.ndarray, g: np.ndarray) -> float:
         return float(np.einsum("ij,ij->", g, _gram_of_rows(y)))
 
 
+def _descramble_sketch(
+    sketch: Sketch, smoothness: Any, order: Any, center: bool, group: str, k: Any
+) -> Descrambling:
+    """The descrambler of the leading directions of a :class:`Sketch`'s approximation."""
+    if group != "orthogonal":
+        raise ValueError(
+            f"group={group!r} needs the full n x n statistics: a Sketch gives the leading "
+            "k directions only (use group='orthogonal', or Moments)"
+        )
+    kk = sketch.k if k is None else _check_k(k, sketch.n)
+    if kk > sketch.k:
+        raise ValueError(f"descramble: k = {kk} exceeds the sketch's k = {sketch.k}")
+    n = sketch.n
+    lam, t, source = _smoothness_basis(smoothness, order, kk, n)
+    mu, u, report = sketch.leading(kk, center=center)
+    # The objective of P on the sketch's approximation G_k = U diag(mu) U^T is
+    # sum_i lam_i mu_i exactly: both refer to G_k, whose distance to G the
+    # report's error estimate and bound measure.
+    bound = float(lam @ mu)
+    return Descrambling(
+        P=_descrambler(source, t, u),
+        objective=bound,
+        lower_bound=bound,
+        gap=0.0,
+        ties={
+            "smoothness": _smoothness_ties(source, lam),
+            "data": _tied_blocks(mu, _computed_tie_tolerance(mu, n)),
+        },
+        lam=lam,
+        mu=mu,
+        T=t,
+        U=u,
+        group=group,
+        method="closed form",
+        eigensolver=report,
+    )
+
+
 def descramble(
     data: Any,
     smoothness: Any = "fourier",
@@ -457,6 +506,9 @@ def descramble(
     center: bool = False,
     group: str = "orthogonal",
     k: int | None = None,
+    *,
+    eigensolver: str = "auto",
+    tol: float = leading.DEFAULT_TOL,
 ) -> Descrambling:
     """The exact, certified descrambler of a hidden layer.
 
@@ -473,7 +525,12 @@ def descramble(
 
     Parameters
     ----------
-    data : Moments, (N, n) array_like, or Gram
+    data : Moments, Sketch, (N, n) array_like, or Gram
+        A :class:`Sketch` gives the descrambler of its ``k`` leading directions
+        (``k`` defaults to the sketch's); ``objective`` and ``lower_bound``
+        then refer to the sketch's rank-``k`` approximation ``G_k`` and
+        ``eigensolver`` holds the estimate and a probabilistic bound of
+        ``||G - G_k||_F`` (:meth:`Sketch.leading`).
         The hidden data: a :class:`Moments` (anything with ``gram()`` and
         ``covariance()``), the samples (rows = samples, columns = neurons; the
         Gram matrix ``X^T X`` is formed in float64 -- stream large data through
@@ -512,7 +569,15 @@ def descramble(
         orthonormal rows the weakest directions would be smoother still, which
         is not what one wants to read.) If ``mu[k-1]`` ties with the next
         eigenvalue the subspace itself is not determined by the data. Only with
-        ``group="orthogonal"``; ``1 <= k <= n``.
+        ``group="orthogonal"``; ``1 <= k <= n``. For ``k`` much smaller than
+        ``n`` the pairs come from a block Krylov subspace iteration that never
+        forms or copies an ``n x n`` matrix when ``data`` is a
+        :class:`Moments` (see :mod:`descramble.leading`).
+    eigensolver : {"auto", "subspace", "tridiagonal"}
+        Solver of the ``k`` leading pairs: the cost model's choice, or forced.
+        ``Descrambling.eigensolver`` reports which ran.
+    tol : float
+        Residual tolerance of the subspace iteration, relative to ``||G||``.
 
     Returns
     -------
@@ -539,16 +604,30 @@ def descramble(
     _check_group(group)
     if not isinstance(center, (bool, np.bool_)):
         raise TypeError(f"descramble: center must be True or False, got {type(center).__name__}")
-    g = gram_of(data, bool(center))
-    n = g.shape[0]
+    solver, tol = leading.check_method(eigensolver, tol, "descramble")
+    if isinstance(data, Sketch):
+        return _descramble_sketch(data, smoothness, order, bool(center), group, k)
+    in_place = None
+    if isinstance(data, Moments) and k is not None and group == "orthogonal":
+        # Wide layers: the leading pairs straight from the statistics, without
+        # the n x n copy that gram() would make.
+        in_place = leading.moments_principal_pairs(
+            data._core, _check_k(k, data.n), bool(center), method=solver, tol=tol
+        )
+    g = None if in_place is not None else gram_of(data, bool(center))
+    n = data.n if g is None else g.shape[0]
     kk = _check_k(k, n)
     _check_square(group, kk, n)
     lam, t, source = _smoothness_basis(smoothness, order, kk, n)
 
-    # g is a validated finite symmetric float64 matrix: straight to the core
-    # solver (ds.eigh would check it again). The core returns mu descending and
-    # each column of u with its largest-magnitude entry positive.
-    mu, u = _core.principal_eigh(for_core(g), kk)
+    # mu descending, each column of u with its largest-magnitude entry positive.
+    if in_place is not None:
+        mu, u, report = in_place
+    else:
+        assert g is not None
+        # g is a validated finite symmetric float64 matrix: straight to the
+        # core solvers (ds.eigh would check it again).
+        mu, u, report = leading.principal_pairs(for_core(g), kk, method=solver, tol=tol)
 
     method = "closed form"
     if group == "special" and _det_sign(source, t) * np.linalg.slogdet(u)[0] < 0:
@@ -557,10 +636,16 @@ def descramble(
     with np.errstate(over="ignore", invalid="ignore"):
         lower_bound = float(lam @ mu)
     if group == "permutation":
+        assert g is not None
         p, objective, method = _solve_permutation(source, g, lam, t, mu, u)
     else:
         p = _descrambler(source, t, u)
-        objective = _certified_objective(source, p, g)
+        if g is None:
+            # Read in place from a Moments (no n x n array exists): u_i^T G u_i
+            # from the solver's last product with G, not from its Ritz values.
+            objective = float(lam @ report["quotients"])
+        else:
+            objective = _certified_objective(source, p, g)
     if not (np.isfinite(objective) and np.isfinite(lower_bound)):
         raise ValueError(
             "descramble: the objective overflows float64 (largest eigenvalue of G "
@@ -584,4 +669,5 @@ def descramble(
         U=u,
         group=group,
         method=method,
+        eigensolver=report,
     )

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.linalg import LinAlgError
 
-from . import _core
+from . import _core, leading
 from ._validation import k_in_range
 
 __all__ = ["EighResult", "eigh", "eigvalsh"]
@@ -82,9 +82,15 @@ def _packed(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _solve_matrix(a: np.ndarray, k: int, vectors: bool) -> tuple[np.ndarray, np.ndarray]:
+def _solve_matrix(
+    a: np.ndarray, k: int, vectors: bool, method: str, tol: float
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """One ``(n, n)`` matrix (lower triangle read); ``k > 0``: the ``k`` largest pairs."""
-    return _core.eigh(_packed(a), k, vectors)
+    if k == 0:
+        w, v = _core.eigh(_packed(a), 0, vectors)
+        return w, v, {"method": "tridiagonal", "reason": "all pairs"}
+    w, v, report = leading.largest_pairs(_packed(a), k, method=method, tol=tol, vectors=vectors)
+    return w, (np.empty((a.shape[0], 0)) if v is None else v), report
 
 
 def _solve_stack(a: np.ndarray, k: int, vectors: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +98,15 @@ def _solve_stack(a: np.ndarray, k: int, vectors: bool) -> tuple[np.ndarray, np.n
     return _core.eigh_batch(_packed(a), k, vectors)
 
 
-def _eigh(a: Any, UPLO: Any, k: Any, vectors: bool, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _eigh(
+    a: Any,
+    UPLO: Any,
+    k: Any,
+    vectors: bool,
+    name: str,
+    method: str = "auto",
+    tol: float = leading.DEFAULT_TOL,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """The shared driver of :func:`eigh` and :func:`eigvalsh`: validate, solve, shape, cast."""
     lower = _lower(UPLO)
     arr, out_dtype = _stacked_square(a, name)
@@ -106,19 +120,29 @@ def _eigh(a: Any, UPLO: Any, k: Any, vectors: bool, name: str) -> tuple[np.ndarr
     if arr.size == 0:
         w = np.empty(batch + (m,), dtype=out_dtype)
         v = np.empty(batch + (n, m), dtype=out_dtype)
-        return w, v
+        return w, v, {"method": "tridiagonal", "reason": "empty"}
     if arr.ndim == 2:
-        w, v = _solve_matrix(arr, kk, vectors)
+        w, v, report = _solve_matrix(arr, kk, vectors, method, tol)
     else:
         w, v = _solve_stack(arr.reshape((-1, n, n)), kk, vectors)
+        report = {"method": "tridiagonal", "reason": "stack"}
         w = w.reshape(batch + (m,))
         if vectors:
             v = v.reshape(batch + (n, m))
     # float32 input is solved in float64 and rounded once at the end.
-    return w.astype(out_dtype, copy=False), v.astype(out_dtype, copy=False)
+    return w.astype(out_dtype, copy=False), v.astype(out_dtype, copy=False), report
 
 
-def eigh(a: Any, UPLO: str = "L", k: int | None = None, *, eigvals_only: bool = False) -> Any:
+def eigh(
+    a: Any,
+    UPLO: str = "L",
+    k: int | None = None,
+    *,
+    eigvals_only: bool = False,
+    method: str = "auto",
+    tol: float = leading.DEFAULT_TOL,
+    info: bool = False,
+) -> Any:
     """Eigenvalues and eigenvectors of real symmetric matrices, ascending.
 
     A drop-in for :func:`numpy.linalg.eigh` on real input: ``a`` may be one
@@ -171,6 +195,18 @@ def eigh(a: Any, UPLO: str = "L", k: int | None = None, *, eigvals_only: bool = 
         Number of largest eigenpairs to return; all when ``None``.
     eigvals_only : bool
         Return only the eigenvalues (what :func:`eigvalsh` returns).
+    method : {"auto", "subspace", "tridiagonal"}
+        Solver of the ``k`` largest pairs of one matrix (ignored without
+        ``k``; stacks use the tridiagonal path): the cost model's choice, the
+        block Krylov subspace iteration (:mod:`descramble.leading`), or the
+        tridiagonal path.
+    tol : float
+        Residual tolerance of the subspace iteration: every pair meets
+        ``||A v - w v|| <= tol * ||A||``.
+    info : bool
+        Also return a dict describing the solver that ran (``method``; for
+        ``"subspace"`` ``restarts``, ``products``, ``residuals``,
+        ``norm_estimate``, ``tol``; for ``"tridiagonal"`` the ``reason``).
 
     Returns
     -------
@@ -206,10 +242,12 @@ def eigh(a: Any, UPLO: str = "L", k: int | None = None, *, eigvals_only: bool = 
     >>> ds.eigh(np.stack([a, 2 * a])).eigenvalues.round(12).tolist()
     [[1.0, 3.0], [2.0, 6.0]]
     """
-    w, v = _eigh(a, UPLO, k, not eigvals_only, "eigh")
-    if eigvals_only:
-        return w
-    return EighResult(w, v)
+    method, tol = leading.check_method(method, tol, "eigh")
+    w, v, report = _eigh(a, UPLO, k, not eigvals_only, "eigh", method, tol)
+    out: Any = w if eigvals_only else EighResult(w, v)
+    if info:
+        return (w, report) if eigvals_only else (w, v, report)
+    return out
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> np.ndarray:

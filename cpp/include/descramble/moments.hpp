@@ -46,6 +46,20 @@ class Moments {
   RowMatrixXd scatter();  // full symmetric n x n
   RowMatrixXd gram();     // full symmetric n x n, sum x x^T
 
+  // Calls f(lower, count, mean) under the lock with pending samples folded
+  // in. `lower` holds the centred scatter in its lower triangle only (the
+  // upper one is not maintained) and is valid only when count > 0. Solvers
+  // that need products with the scatter or the Gram matrix (scatter + count
+  // mean mean^T) read the state in place instead of copying n x n numbers.
+  template <class F>
+  void read_lower_scatter(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flush_locked();
+    const VectorXd mean = shift_ + dmean_;
+    const RowMatrixXd& lower = m2_;
+    f(lower, count_, mean);
+  }
+
  private:
   void flush_locked();
   // Copies the whole state of `other` (its scratch excepted); the caller holds

@@ -48,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep only the k leading principal directions (1 <= k <= n; --group orthogonal)",
     )
     parser.add_argument(
+        "--sketch",
+        type=int,
+        metavar="K",
+        help="accumulate a randomized sketch in O(n K) memory instead of n x n statistics, and "
+        "keep the K leading directions (for layers too wide for n x n; --group orthogonal)",
+    )
+    parser.add_argument(
         "--side",
         default="output",
         choices=["output", "input"],
@@ -89,6 +96,16 @@ def check_file_options(args: argparse.Namespace) -> None:
 
 def check_solver_options(args: argparse.Namespace, n: int) -> None:
     """The solver's own checks, run with the ``n`` read from the inputs' headers."""
+    if args.sketch is not None:
+        if not 1 <= args.sketch <= n:
+            raise FitError(f"--sketch K needs 1 <= K <= n = {n}, got {args.sketch}")
+        if args.group != "orthogonal":
+            raise FitError(
+                f"--sketch gives the K leading directions only: --group {args.group} needs the "
+                "n x n statistics (drop --sketch)"
+            )
+        if args.k is not None and args.k > args.sketch:
+            raise FitError(f"--k {args.k} exceeds --sketch {args.sketch}")
     try:
         descrambler.check_options(
             n, smoothness=args.smoothness, order=args.order, group=args.group, k=args.k

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _io
 from ..moments import Moments
+from ..sketch import Sketch
 from .errors import FitError
 from .files import file_system_errors, write_atomic
 
@@ -62,7 +63,14 @@ def identity(shards: list[_io.Shard]) -> list[dict]:
     return out
 
 
-def save(path: Path, moments: Moments, meta: dict) -> None:
+def save(path: Path, moments: Moments | Sketch, meta: dict) -> None:
+    if isinstance(moments, Sketch):
+        with file_system_errors("write the checkpoint"):
+            state: dict[str, Any] = {k: np.asarray(v) for k, v in moments.__getstate__().items()}
+            state["kind"] = np.array("sketch")
+            state["meta"] = np.array(json.dumps(meta))
+            write_atomic(path, lambda f: np.savez(f, **state))
+        return
     count, mean, scatter = moments.state()
     with file_system_errors("write the checkpoint"):
         write_atomic(
@@ -81,13 +89,17 @@ def _unreadable(path: Path, why: object) -> FitError:
     return FitError(f"{path}: unreadable checkpoint ({why}); delete it to start over")
 
 
-def _read(path: Path) -> tuple[Moments, dict]:
+def _read(path: Path) -> tuple[Moments | Sketch, dict]:
     with zipfile.ZipFile(path) as zf:
         bad = zf.testzip()  # reads every member and checks its CRC
         if bad is not None:
             raise ValueError(f"member {bad} is corrupt")
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"][()]))
+        if "kind" in z.files and str(z["kind"][()]) == "sketch":
+            sketch = Sketch.__new__(Sketch)
+            sketch.__setstate__({key: z[key] for key in z.files})
+            return sketch, meta
         count = z["count"]
         if count.shape != () or count.dtype.kind not in "iu":
             raise ValueError(f"count has dtype {count.dtype} and shape {count.shape}")
@@ -116,7 +128,7 @@ def _check_meta(meta: Any) -> Position:
     return Position(shard, row, hashes, part)
 
 
-def load(path: Path, n: int, inputs: list[dict]) -> tuple[Moments, Position]:
+def load(path: Path, n: int, inputs: list[dict]) -> tuple[Moments | Sketch, Position]:
     """The statistics and position of a checkpoint made for exactly these ``inputs``."""
     try:
         moments, meta = _read(path)

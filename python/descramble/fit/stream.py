@@ -11,6 +11,7 @@ from typing import Any
 from .. import _io
 from .._version import __version__
 from ..moments import Moments
+from ..sketch import Sketch
 from . import checkpoint
 
 
@@ -66,7 +67,9 @@ class Timings:
 class _Checkpointer:
     """Writes a checkpoint of ``moments`` and the position reached, with the file hashes."""
 
-    def __init__(self, path: Path, moments: Moments, n: int, inputs: list[dict], hashes: dict):
+    def __init__(
+        self, path: Path, moments: Moments | Sketch, n: int, inputs: list[dict], hashes: dict
+    ):
         self.path, self.moments, self.n, self.inputs = path, moments, n, inputs
         self.file_hashes: dict[str, str] = hashes
 
@@ -104,7 +107,7 @@ def _resumed_hashers(position: checkpoint.Position) -> dict[str, _io.FileHasher]
 
 def stream(
     shards: list[_io.Shard],
-    moments: Moments,
+    moments: Moments | Sketch,
     position: checkpoint.Position,
     *,
     batch_rows: int,
