@@ -89,8 +89,8 @@ def _solve_matrix(
     if k == 0:
         w, v = _core.eigh(_packed(a), 0, vectors)
         return w, v, {"method": "tridiagonal", "reason": "all pairs"}
-    w, v, report = leading.largest_pairs(_packed(a), k, method=method, tol=tol, vectors=vectors)
-    return w, (np.empty((a.shape[0], 0)) if v is None else v), report
+    w, found, report = leading.largest_pairs(_packed(a), k, method=method, tol=tol, vectors=vectors)
+    return w, (np.empty((a.shape[0], 0)) if found is None else found), report
 
 
 def _solve_stack(a: np.ndarray, k: int, vectors: bool) -> tuple[np.ndarray, np.ndarray]:
