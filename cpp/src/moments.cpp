@@ -34,11 +34,7 @@ constexpr Index kPanelRows = 256;
 constexpr Index kWidePanelRows = 512;
 constexpr Index kDeepPanelRows = 1024;
 // From this width on, two panels no longer fit in the last-level cache (a
-// 512-row panel is 17 MiB at n = 4096, the L3 32 MiB): the next panel is
-// centred with streaming stores and deep panels are used. Streaming stores
-// skip the read-for-ownership of every panel line (a third of the centring's
-// memory traffic); the lines would be evicted before the tiles read them
-// anyway. Below this width the panels stay in cache and plain stores win.
+// 512-row panel is 17 MiB at n = 4096, the L3 32 MiB): deep panels are used.
 constexpr Index kDeepPanelFrom = 2048;
 // Below this width the lower triangle has too few tiles to keep two cores
 // busy; threads then split the rows instead, each into its own accumulator.
@@ -172,35 +168,29 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
 }
 
 // out[0:8] = (src[0:8] - shift[0:8]) - mean[0:8] for a full group of
-// contiguous values. Explicit vectors: the compiler keeps the plain loop
-// scalar (it cannot rule out aliasing); at n = 4096 the centring then took 3%
-// of the update, 2.4% with vectors. Same operations in the same order, so the
-// same results. `streaming`: a non-temporal store, `out` 64-byte aligned.
-template <bool streaming, class T>
+// contiguous values, in vectors of the level (the compiler keeps the plain
+// loop scalar: it cannot rule out aliasing). Same operations in the same
+// order as the scalar edge path, so the same results.
+template <class T>
 inline void centre_group(const T* src, const double* shift, const double* mean, double* out) {
-#if defined(__AVX512F__)
-  __m512d v;
+  using namespace Eigen::internal;
+  double wide[kLanes];
   if constexpr (std::is_same_v<T, float>) {
-    v = _mm512_cvtps_pd(_mm256_loadu_ps(src));
-  } else {
-    v = _mm512_loadu_pd(src);
+    // A fixed-length conversion into a local array: vectorised (cvtps2pd).
+    for (Index l = 0; l < kLanes; ++l) wide[l] = static_cast<double>(src[l]);
   }
-  v = _mm512_sub_pd(_mm512_sub_pd(v, _mm512_loadu_pd(shift)), _mm512_loadu_pd(mean));
-  if constexpr (streaming) {
-    _mm512_stream_pd(out, v);
-  } else {
-    _mm512_storeu_pd(out, v);
+  const double* from = std::is_same_v<T, float> ? wide : reinterpret_cast<const double*>(src);
+#pragma GCC unroll 8
+  for (Index v = 0; v < kLanes; v += kVector) {
+    pstoreu(out + v, psub(psub(ploadu<Packet>(from + v), ploadu<Packet>(shift + v)),
+                          ploadu<Packet>(mean + v)));
   }
-#else
-  for (Index l = 0; l < kLanes; ++l) out[l] = (static_cast<double>(src[l]) - shift[l]) - mean[l];
-#endif
 }
 
 // Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, into the
 // packed panel (packed_syrk.hpp) for the variable groups [g0, g1); lanes past
-// n are zero. `streaming`: full groups of a row-major source bypass the cache
-// (the panel must then be 64-byte aligned; see kDeepPanelFrom).
-template <bool streaming = false, class T>
+// n are zero.
+template <class T>
 void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index g1,
                   const VectorXd& shift, const VectorXd& mean, double* panel, Index ldk) {
   const Index n = x.cols;
@@ -213,7 +203,7 @@ void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index 
         double* out = panel + (g * ldk + i) * kLanes;
         const Index j0 = g * kLanes;
         if (j0 + kLanes <= n && x.cs == 1) {
-          centre_group<streaming>(row + j0, k + j0, m + j0, out);
+          centre_group(row + j0, k + j0, m + j0, out);
         } else {
           for (Index l = 0; l < kLanes; ++l) {
             const Index j = j0 + l;
@@ -286,19 +276,14 @@ inline Index panel_samples(Index rows, Index depth, Index p, bool has_extra) {
 
 // Centres panel `p` (of `depth` rows) of the batch into `panel` for the
 // variable groups [g0, g1).
-template <bool streaming, class T>
+template <class T>
 void pack_panel(const StridedBlock<T>& x, Index depth, Index p, Index g0, Index g1,
                 const VectorXd& shift, const VectorXd& mean, const VectorXd& extra, double* panel,
                 Index ldk) {
   const Index r0 = p * depth;
   const Index kr = std::min(depth, x.rows - r0);
-  pack_centred<streaming>(x, r0, kr, g0, g1, shift, mean, panel, ldk);
+  pack_centred(x, r0, kr, g0, g1, shift, mean, panel, ldk);
   if (extra.size() > 0 && p == 0) pack_extra(extra, kr, g0, g1, panel, ldk);
-#if defined(__AVX512F__)
-  // Streaming stores are weakly ordered: make them visible before the step's
-  // barrier lets another thread read the panel.
-  if constexpr (streaming) _mm_sfence();
-#endif
 }
 
 // The first 64-byte boundary at or after `p` (buffers carry 8 spare doubles).
@@ -379,11 +364,7 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
           if (p == panels) continue;
           const Index g0 = w.index * chunk_groups;
           const Index g1 = std::min(groups, g0 + chunk_groups);
-          if (deep) {
-            pack_panel<true>(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
-          } else {
-            pack_panel<false>(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
-          }
+          pack_panel(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
         } else if (p > 0) {
           packed_tile_update(panel[(p - 1) % 2], ldk,
                              panel_samples(x.rows, depth, p - 1, has_extra), n, m2.data(), n,

@@ -1,30 +1,44 @@
 // Internal to moments.cpp: the symmetric rank-k update C += P^T P on a packed
-// float64 panel, lower triangle only.
+// float64 panel, lower triangle only, written once over Eigen's packet layer
+// and compiled per kernel level (2 doubles per vector with SSE2 or NEON, 4
+// with AVX2, 8 with AVX-512).
 //
 // Panel layout: variables in groups of 8 ("lanes"); group g holds, for each
 // sample k, the 8 values of variables 8g..8g+7 contiguously at
 // panel[(g * ldk + k) * 8 + lane] (lanes past n are zero). One layout serves
 // both operands of the product, so the centring pass writes the panel once and
-// no GEMM packing follows. A micro-tile updates 8 rows x 16 columns of the
-// row-major n x n result with 16 AVX-512 accumulators: a row of C is two
-// vectors, so results are stored with plain (masked at the edge) vector adds.
+// no GEMM packing follows. A micro-tile updates kMicroRows rows (of one group)
+// x kMicroCols columns (whole groups) of the row-major n x n result: per
+// sample, one broadcast of each row's value and one vector load per column
+// vector, then a multiply-add into every accumulator. The tile is sized to
+// the vector registers of the level (see the constants below).
 #pragma once
 
+#include <Eigen/Core>
 #include <algorithm>
-#include <cstdint>
 #include <vector>
 
 #include "descramble/types.hpp"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 namespace descramble::detail {
 
+using Packet = Eigen::internal::packet_traits<double>::type;
+constexpr Index kVector = Eigen::internal::packet_traits<double>::size;
 constexpr Index kLanes = 8;
-constexpr Index kMicroRows = 8;   // rows of C per micro-tile (one group, broadcast)
-constexpr Index kMicroCols = 16;  // columns of C per micro-tile (two groups, vectors)
+static_assert(kLanes % kVector == 0, "a lane group must be whole vectors");
+constexpr Index kGroupVectors = kLanes / kVector;
+
+// Register tile: kMicroRows x kMicroGroups groups of accumulators, plus the
+// column vectors of one sample and a broadcast, must fit in the register file
+// (EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS: 32 with AVX-512 and on AArch64, 16
+// with SSE2/AVX2). AVX-512: 8 x 16 columns = 16 accumulators; AVX2: 4 x 8 =
+// 8 accumulators of 4 (a wider 8 x 8 tile would need 19 registers); SSE2: 2 x
+// 8 = 8 of 2; NEON: 4 x 8 = 16 of 2.
+constexpr Index kRegisters = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS;
+constexpr Index kMicroGroups = kVector >= 8 ? 2 : 1;
+constexpr Index kMicroRows = kVector >= 8 ? 8 : (kVector >= 4 || kRegisters >= 32) ? 4 : 2;
+constexpr Index kMicroCols = kMicroGroups * kLanes;
+static_assert(kLanes % kMicroRows == 0, "a micro-tile's rows lie in one group");
 
 // Row groups per side of a (square) tile of C, as measured on Zen 4. Wide
 // results: 256 x 256 tiles (128 x 128 ran 2-3% slower at n = 4096). From 512
@@ -35,81 +49,68 @@ constexpr Index kMicroCols = 16;  // columns of C per micro-tile (two groups, ve
 // tile than as three 128-wide ones at n = 256.
 inline Index tile_groups(Index n) { return n >= 512 && n < 2048 ? 16 : 32; }
 
-// C[r, 0:16] += sum_k a[k][r] * (b0[k] | b1[k]) for the first `rows` rows
-// (`overwrite`: C[r, 0:16] = the sum, C is then never read); column lanes
-// outside mask0/mask1 are left untouched.
-inline void micro_kernel(const double* a, const double* b0, const double* b1, Index k, double* c,
-                         Index ldc, Index rows, std::uint8_t mask0, std::uint8_t mask1,
-                         bool overwrite) {
-#if defined(__AVX512F__)
-  // The result rows are touched once per panel; for wide states they come
-  // from DRAM, so their fetch is started now and hidden behind the k loop.
-#pragma GCC unroll 8
-  for (int r = 0; r < kMicroRows; ++r) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kLanes), _MM_HINT_T0);
-  }
-  __m512d acc0[kMicroRows], acc1[kMicroRows];
-#pragma GCC unroll 8
-  for (int r = 0; r < kMicroRows; ++r) {
-    acc0[r] = _mm512_setzero_pd();
-    acc1[r] = _mm512_setzero_pd();
-  }
-  for (Index kk = 0; kk < k; ++kk) {
-    const __m512d v0 = _mm512_loadu_pd(b0 + kk * kLanes);
-    const __m512d v1 = _mm512_loadu_pd(b1 + kk * kLanes);
-    const double* ak = a + kk * kLanes;
-#pragma GCC unroll 8
-    for (int r = 0; r < kMicroRows; ++r) {
-      const __m512d s = _mm512_set1_pd(ak[r]);
-      acc0[r] = _mm512_fmadd_pd(s, v0, acc0[r]);
-      acc1[r] = _mm512_fmadd_pd(s, v1, acc1[r]);
-    }
-  }
-  // Constant indices only (the row test inside), so that the accumulators
-  // stay in registers instead of being mirrored to the stack.
-#pragma GCC unroll 8
-  for (int r = 0; r < kMicroRows; ++r) {
-    if (r < rows) {
-      double* row = c + r * ldc;
-      if (!overwrite) {
-        acc0[r] = _mm512_add_pd(_mm512_maskz_loadu_pd(mask0, row), acc0[r]);
-        acc1[r] = _mm512_add_pd(_mm512_maskz_loadu_pd(mask1, row + kLanes), acc1[r]);
-      }
-      _mm512_mask_storeu_pd(row, mask0, acc0[r]);
-      _mm512_mask_storeu_pd(row + kLanes, mask1, acc1[r]);
-    }
-  }
+// Asks for the cache line at `p` ahead of its use; a no-op where the compiler
+// has no prefetch builtin.
+inline void prefetch(const double* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1, 3);
 #else
-  // Portable builds: the same blocking in plain loops, left to the vectoriser.
-  double acc[kMicroRows][kMicroCols] = {};
-  for (Index kk = 0; kk < k; ++kk) {
-    const double* ak = a + kk * kLanes;
-    const double* v0 = b0 + kk * kLanes;
-    const double* v1 = b1 + kk * kLanes;
-    for (Index r = 0; r < kMicroRows; ++r) {
-      for (Index l = 0; l < kLanes; ++l) {
-        acc[r][l] += ak[r] * v0[l];
-        acc[r][kLanes + l] += ak[r] * v1[l];
-      }
-    }
-  }
-  for (Index r = 0; r < rows; ++r) {
-    for (Index l = 0; l < kLanes; ++l) {
-      double* c0 = c + r * ldc + l;
-      double* c1 = c0 + kLanes;
-      if (mask0 >> l & 1) *c0 = overwrite ? acc[r][l] : *c0 + acc[r][l];
-      if (mask1 >> l & 1) *c1 = overwrite ? acc[r][kLanes + l] : *c1 + acc[r][kLanes + l];
-    }
-  }
+  (void)p;
 #endif
 }
 
-inline std::uint8_t lane_mask(Index first_col, Index n) {
-  const Index left = n - first_col;
-  if (left >= kLanes) return 0xFF;
-  if (left <= 0) return 0;
-  return static_cast<std::uint8_t>((1u << left) - 1u);
+// C[r, 0:cols] += sum_k a[k][r] * b[k][0:kMicroCols] for r < rows, where
+// a[k][r] = a[k * kLanes + r] and b[k] is the concatenation of the groups
+// b[0..kMicroGroups) at b[g][k * kLanes] (`overwrite`: C = the sum, not read).
+// Columns from `cols` on are left untouched (the right edge of C).
+template <Index MR, Index NG>
+inline void micro_kernel(const double* a, const double* const* b, Index k, double* c, Index ldc,
+                         Index rows, Index cols, bool overwrite) {
+  using namespace Eigen::internal;
+  constexpr Index NV = NG * kGroupVectors;
+  // The result rows are touched once per panel; for wide states they come
+  // from DRAM, so their fetch is started now and hidden behind the k loop.
+#pragma GCC unroll 16
+  for (Index r = 0; r < MR; ++r) {
+    for (Index j = 0; j < NG * kLanes; j += 8) prefetch(c + r * ldc + j);
+  }
+  Packet acc[MR][NV];
+#pragma GCC unroll 16
+  for (Index r = 0; r < MR; ++r) {
+    for (Index v = 0; v < NV; ++v) acc[r][v] = pset1<Packet>(0.0);
+  }
+  for (Index kk = 0; kk < k; ++kk) {
+    Packet col[NV];
+#pragma GCC unroll 4
+    for (Index g = 0; g < NG; ++g) {
+      for (Index v = 0; v < kGroupVectors; ++v) {
+        col[g * kGroupVectors + v] = ploadu<Packet>(b[g] + kk * kLanes + v * kVector);
+      }
+    }
+    const double* ak = a + kk * kLanes;
+#pragma GCC unroll 16
+    for (Index r = 0; r < MR; ++r) {
+      const Packet s = pset1<Packet>(ak[r]);
+      for (Index v = 0; v < NV; ++v) acc[r][v] = pmadd(s, col[v], acc[r][v]);
+    }
+  }
+  // Constant trip counts (the row test inside), so that the accumulators stay
+  // in registers instead of being mirrored to the stack.
+#pragma GCC unroll 16
+  for (Index r = 0; r < MR; ++r) {
+    if (r >= rows) continue;
+    double* row = c + r * ldc;
+    if (cols >= NG * kLanes) {
+      for (Index v = 0; v < NV; ++v) {
+        double* out = row + v * kVector;
+        pstoreu(out, overwrite ? acc[r][v] : padd(ploadu<Packet>(out), acc[r][v]));
+      }
+    } else {
+      double sum[NV * kVector];
+      for (Index v = 0; v < NV; ++v) pstoreu(sum + v * kVector, acc[r][v]);
+      for (Index j = 0; j < cols; ++j) row[j] = overwrite ? sum[j] : row[j] + sum[j];
+    }
+  }
 }
 
 // A block of C's lower triangle: row groups [g0, g1) x column pairs [p0, p1).
@@ -143,18 +144,24 @@ inline std::vector<PackedTile> packed_lower_tiles(Index n) {
 inline void packed_tile_update(const double* panel, Index ldk, Index k, Index n, double* c,
                                Index ldc, const PackedTile& t, bool overwrite) {
   const Index groups = (n + kLanes - 1) / kLanes;
+  const Index group_stride = ldk * kLanes;
   for (Index g = t.g0; g < t.g1; ++g) {
-    const Index i0 = g * kLanes;
-    const Index rows = std::min(kLanes, n - i0);
-    const Index last_pair = std::min(t.p1, (i0 + kLanes - 1) / kMicroCols + 1);
-    const double* a = panel + g * ldk * kLanes;
-    for (Index p = t.p0; p < last_pair; ++p) {
-      const Index j0 = p * kMicroCols;
-      const Index gb = 2 * p;
-      const double* b0 = panel + gb * ldk * kLanes;
-      const double* b1 = gb + 1 < groups ? b0 + ldk * kLanes : b0;
-      micro_kernel(a, b0, b1, k, c + i0 * ldc + j0, ldc, rows, lane_mask(j0, n),
-                   gb + 1 < groups ? lane_mask(j0 + kLanes, n) : 0, overwrite);
+    for (Index i0 = g * kLanes; i0 < std::min(n, (g + 1) * kLanes); i0 += kMicroRows) {
+      const Index rows = std::min(kMicroRows, n - i0);
+      const Index last_pair = std::min(t.p1, (i0 + rows - 1) / kMicroCols + 1);
+      const double* a = panel + g * group_stride + (i0 - g * kLanes);
+      for (Index p = t.p0; p < last_pair; ++p) {
+        const Index j0 = p * kMicroCols;
+        // Groups past the last one stand in for themselves' first group: their
+        // columns lie beyond n and are not stored.
+        const double* b[kMicroGroups];
+        for (Index h = 0; h < kMicroGroups; ++h) {
+          const Index gb = p * kMicroGroups + h;
+          b[h] = panel + (gb < groups ? gb : p * kMicroGroups) * group_stride;
+        }
+        micro_kernel<kMicroRows, kMicroGroups>(a, b, k, c + i0 * ldc + j0, ldc, rows,
+                                               std::min(kMicroCols, n - j0), overwrite);
+      }
     }
   }
 }
