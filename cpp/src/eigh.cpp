@@ -128,7 +128,8 @@ EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool co
   EighResult out;
   if (n <= detail::kEighSmall || detail::kInverseIterationRatio * k > n) {
     // Many pairs: the full solve is the fast way to all of them.
-    EighResult full = n <= detail::kEighSmall ? eigh_small(a, compute_vectors) : eigh(a, compute_vectors);
+    EighResult full =
+        n <= detail::kEighSmall ? eigh_small(a, compute_vectors) : eigh(a, compute_vectors);
     out.values = full.values.tail(k);
     if (compute_vectors) out.vectors = full.vectors.rightCols(k);
     return out;

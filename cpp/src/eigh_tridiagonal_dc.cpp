@@ -31,8 +31,8 @@ namespace {
 
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
-constexpr double kFinalStep = 1e-9;            // relative model step after which a root is accepted
-constexpr Index kRowBlock = 256;  // rows per task of the Gu-Eisenstat products
+constexpr double kFinalStep = 1e-9;  // relative model step after which a root is accepted
+constexpr Index kRowBlock = 256;     // rows per task of the Gu-Eisenstat products
 
 // Where the support of an eigenvector column lies in a merge: the top half,
 // both halves (after a deflating rotation mixed them), or the bottom half.
@@ -384,7 +384,8 @@ class DivideAndConquer {
     // parallel GEMM synchronises by busy-waiting, which stalls for a time
     // slice whenever the other core is taken by another process.
     const Index k = u.cols();
-    const Index chunks = nr * k >= kDcProductParallelEntries ? std::min<Index>(max_threads(), k) : 1;
+    const Index chunks =
+        nr * k >= kDcProductParallelEntries ? std::min<Index>(max_threads(), k) : 1;
     ColMatrixXd qs(nr, m), us(m, k);
 #pragma omp parallel num_threads(static_cast<int>(chunks)) if (chunks > 1)
     {

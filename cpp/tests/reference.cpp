@@ -84,10 +84,10 @@ VectorXd jacobi_eigenvalues(const RowMatrixXd& input) {
         if (apq == 0.0) continue;
         // The rotation J = [[c, s], [-s, c]] on (p, q) with J^T A J zero at (p, q).
         const double theta = (a(q, q) - a(p, p)) / (2.0 * apq);
-        const double t = std::abs(theta) > 1e150
-                             ? 0.5 / theta
-                             : std::copysign(1.0, theta) /
-                                   (std::abs(theta) + std::sqrt(theta * theta + 1.0));
+        const double t =
+            std::abs(theta) > 1e150
+                ? 0.5 / theta
+                : std::copysign(1.0, theta) / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
         const double c = 1.0 / std::sqrt(t * t + 1.0), s = t * c;
         for (Index k = 0; k < n; ++k) {
           const double akp = a(k, p), akq = a(k, q);

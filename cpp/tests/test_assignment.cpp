@@ -73,9 +73,8 @@ DESCRAMBLE_TEST(assignment_matches_brute_force_square_and_rectangular) {
     for (bool maximize : {false, true}) {
       for (std::uint64_t seed = 0; seed < 3; ++seed) {
         const std::vector<double> c = uniform_costs(nr, nc, 1000 * nr + 10 * nc + seed, -5, 5);
-        const std::string what =
-            shape(nr, nc) + (maximize ? " maximize" : " minimize") + " seed " +
-            std::to_string(seed);
+        const std::string what = shape(nr, nc) + (maximize ? " maximize" : " minimize") + " seed " +
+                                 std::to_string(seed);
         const double got = checked_cost(solve(c, nr, nc, maximize), c, nr, nc, what);
         const double best = brute_force_assignment_cost(c, nr, nc, maximize);
         CHECK_LE(std::abs(got - best), 1e-12, what);
@@ -103,10 +102,10 @@ DESCRAMBLE_TEST(assignment_float32_and_integer_costs_are_optimal) {
         const std::vector<std::int32_t> block32(c32.begin(), c32.begin() + n * nc);
         const std::vector<float> blockf(cf.begin(), cf.begin() + n * nc);
         // Integers: exactly optimal.
-        CHECK(checked_cost(solve(block64, n, nc, maximize), block64, n, nc, what) == best,
-              what, " int64");
-        CHECK(checked_cost(solve(block32, n, nc, maximize), block32, n, nc, what) == best,
-              what, " int32");
+        CHECK(checked_cost(solve(block64, n, nc, maximize), block64, n, nc, what) == best, what,
+              " int64");
+        CHECK(checked_cost(solve(block32, n, nc, maximize), block32, n, nc, what) == best, what,
+              " int32");
         CHECK(checked_cost(solve(blockf, n, nc, maximize), blockf, n, nc, what) == best, what,
               " float32");
       }
@@ -196,8 +195,7 @@ DESCRAMBLE_TEST(assignment_batch_matches_single_solves_and_reports_per_problem) 
     const auto& q = problems[p];
     const std::string what = "problem " + std::to_string(p);
     if (p == 5) {
-      CHECK(errors[p].find("invalid numeric entries") != std::string::npos, what, ": ",
-            errors[p]);
+      CHECK(errors[p].find("invalid numeric entries") != std::string::npos, what, ": ", errors[p]);
       continue;
     }
     CHECK(errors[p].empty(), what, ": ", errors[p]);
@@ -205,8 +203,7 @@ DESCRAMBLE_TEST(assignment_batch_matches_single_solves_and_reports_per_problem) 
     s.rows.assign(results[p].row_ind.data(), results[p].row_ind.data() + results[p].row_ind.size());
     s.cols.assign(results[p].col_ind.data(), results[p].col_ind.data() + results[p].col_ind.size());
     const double got = checked_cost(s, costs[p], q.nr, q.nc, what);
-    CHECK_LE(std::abs(got - brute_force_assignment_cost(costs[p], q.nr, q.nc, false)), 1e-12,
-             what);
+    CHECK_LE(std::abs(got - brute_force_assignment_cost(costs[p], q.nr, q.nc, false)), 1e-12, what);
   }
 }
 

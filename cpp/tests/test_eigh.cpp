@@ -92,10 +92,9 @@ DESCRAMBLE_TEST(eigh_known_spectrum_across_reduction_and_thread_crossovers) {
   // ragged last panel); each phase threaded from its own size, run here with
   // one thread and with all of them.
   const Index ru = policy::kReductionUnblocked;
-  const std::vector<Index> sizes = unique_sizes({
-      ru,
-      ru + 1,
-      ru + policy::kReductionPanel + 1,
+  const std::vector<Index> path_sizes =
+      unique_sizes({ru, ru + 1, ru + policy::kReductionPanel + 1});
+  const std::vector<Index> thread_sizes = unique_sizes({
       policy::kEighBackParallelMin - 1,
       policy::kEighBackParallelMin,
       policy::kEighReduceParallelMin - 1,
@@ -103,9 +102,13 @@ DESCRAMBLE_TEST(eigh_known_spectrum_across_reduction_and_thread_crossovers) {
       policy::kEighDcParallelMin - 1,
       policy::kEighDcParallelMin,
   });
+  std::vector<Index> all_sizes = path_sizes;
+  all_sizes.insert(all_sizes.end(), thread_sizes.begin(), thread_sizes.end());
+  all_sizes = unique_sizes(all_sizes);
   for (bool one_thread : {true, false}) {
     const policy::ThreadLimit limit(one_thread);
-    for (Index n : sizes) {
+    // The path crossovers once (all threads), the thread crossovers twice.
+    for (Index n : one_thread ? thread_sizes : all_sizes) {
       const VectorXd w = normal_spectrum(n, 200 + static_cast<std::uint64_t>(n));
       const std::string what =
           "n = " + std::to_string(n) + (one_thread ? ", one thread" : ", all threads");
@@ -131,7 +134,7 @@ DESCRAMBLE_TEST(eigh_tied_eigenvalues) {
 }
 
 DESCRAMBLE_TEST(eigh_largest_on_both_sides_of_the_inverse_iteration_ratio) {
-  for (Index n : {Index{40}, Index{200}, Index{policy::kEighDcParallelMin}}) {
+  for (Index n : {Index{40}, Index{200}}) {
     const RowMatrixXd a = symmetric_normal(n, 600 + static_cast<std::uint64_t>(n));
     const EighResult full = eigh(a, true);
     const Index ratio = policy::kInverseIterationRatio;

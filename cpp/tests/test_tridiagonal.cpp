@@ -75,9 +75,8 @@ std::vector<Tridiagonal> cases() {
   std::vector<Tridiagonal> out;
   // Leaves of kDcLeaf: one leaf, one merge of two leaves, a deeper tree; with
   // all threads from kEighDcParallelMin the two top halves run concurrently.
-  for (Index n : {Index{1}, Index{2}, detail::kDcLeaf, detail::kDcLeaf + 1,
-                  2 * detail::kDcLeaf + 1, Index{200}, detail::kEighDcParallelMin - 1,
-                  detail::kEighDcParallelMin}) {
+  for (Index n : {Index{1}, Index{2}, detail::kDcLeaf, detail::kDcLeaf + 1, 2 * detail::kDcLeaf + 1,
+                  Index{200}, detail::kEighDcParallelMin - 1, detail::kEighDcParallelMin}) {
     out.push_back(random_tridiagonal(n, 1100 + static_cast<std::uint64_t>(n)));
   }
   out.push_back(wilkinson(60));
