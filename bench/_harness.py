@@ -3,7 +3,7 @@
 Each benchmark module ``bench_<area>.py`` defines ``run(quick: bool) -> list[dict]``
 returning one record per case, built with :func:`record`. Every record carries
 our time, the peer's time, their ratio and whether the results agreed, so the
-README table (``python bench/run.py --table``) is generated from measurements.
+tables of docs/performance.md (``python bench/run.py --table``) is generated from measurements.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README performance table, generated from bench/results/*.json."""
+"""The performance tables of docs/performance.md, generated from bench/results/*.json."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ END = "<!-- bench-table:end -->"
 
 
 def _numpy_kernels(machine: dict) -> str:
-    """Which OpenBLAS kernels numpy ran: PERF.md's ratios depend on it."""
+    """Which OpenBLAS kernels numpy ran: the ratios depend on them."""
     arch = next(
         (b.get("architecture") for b in machine.get("blas", []) if b.get("architecture")), None
     )
@@ -61,11 +61,11 @@ def render(results_dir: Path) -> str:
     return where + "\n".join(head + rows)
 
 
-def update_readme(results_dir: Path, readme: Path) -> str:
+def update_doc(results_dir: Path, doc: Path) -> str:
     table = render(results_dir)
-    text = readme.read_text()
+    text = doc.read_text()
     if START in text and END in text:
         before, rest = text.split(START, 1)
         _, after = rest.split(END, 1)
-        readme.write_text(f"{before}{START}\n{table}\n{END}{after}")
+        doc.write_text(f"{before}{START}\n{table}\n{END}{after}")
     return table

@@ -126,7 +126,7 @@ def _peer_cases(peers: dict[str, Any], cost: np.ndarray, family: str, n: int):
             if hasattr(lapx, name):
                 fn = getattr(lapx, name)
                 out.append((f"lapx.{name}", lambda fn=fn: fn(native, extend_cost=not square)[2]))
-        # lapjvc takes minutes on integer ties at n = 8192 (PERF.md): skip it there.
+        # lapjvc takes minutes on integer ties at n = 8192: skip it there.
         if family != "integers" and n <= 1024:
             out.append(("lapx.lapjvc", lambda: lapx.lapjvc(c64)[2]))
     return out

@@ -4,7 +4,9 @@ Both peers work in float64, as we do (``np.cov`` converts float32 input). The
 streaming peer sees the same batches as we do and centres each one by its own
 mean before merging (the numerically sound way to stream in numpy). A
 symmetric rank-k update costs ``N n^2`` flops; records carry GFLOP/s on that
-count and the fraction of the 2-core Eigen dgemm limit (PERF.md).
+count and the fraction of the 2-core Eigen dgemm limit (about 145 GFLOP/s for
+Eigen's GEMM at ``-march=native`` with 2 OpenMP threads on the project's AVX-512
+machine).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from ._harness import best_time, record
 
-DGEMM_LIMIT_GFLOPS = 145.0  # PERF.md: Eigen GEMM, -march=native, 2 threads
+DGEMM_LIMIT_GFLOPS = 145.0  # Eigen GEMM, -march=native, 2 threads, the project's machine
 BATCH_ROWS = 8192
 
 

@@ -1,10 +1,10 @@
-"""Run the benchmarks, write JSON results, and print or update the README table.
+"""Run the benchmarks, write JSON results, and print or update the tables in docs/performance.md.
 
     python bench/run.py                       # all areas, full sizes, JSON to bench/results/
     python bench/run.py --quick --out DIR     # small sizes (CI smoke run)
     python bench/run.py --area moments        # one area
-    python bench/run.py --unset-openblas      # numpy with its AVX-512 kernels (PERF.md)
-    python bench/run.py --table               # README table from bench/results/*.json
+    python bench/run.py --unset-openblas      # numpy with its AVX-512 kernels
+    python bench/run.py --table               # docs/performance.md tables from bench/results/*.json
 
 Each area is a module ``bench_<area>.py`` beside this file with ``run(quick)``.
 """
@@ -23,7 +23,7 @@ if not __package__:  # run as a script: make ``bench`` importable as a package
     __package__ = "bench"
 
 from ._harness import machine_info  # noqa: E402
-from ._table import update_readme  # noqa: E402
+from ._table import update_doc  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 AREAS = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
@@ -39,11 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (numpy's AVX-512 kernels)",
     )
-    ap.add_argument("--table", action="store_true", help="regenerate the README table and exit")
+    ap.add_argument(
+        "--table", action="store_true", help="regenerate the tables in docs/performance.md and exit"
+    )
     args = ap.parse_args(argv)
 
     if args.table:
-        print(update_readme(HERE / "results", HERE.parent / "README.md"))
+        print(update_doc(HERE / "results", HERE.parent / "docs" / "performance.md"))
         return 0
     if args.unset_openblas and "OPENBLAS_CORETYPE" in os.environ:
         env = {

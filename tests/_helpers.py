@@ -25,7 +25,7 @@ def kind_order_ids(kind_orders: list[tuple[str, int]]) -> list[str]:
 
 
 def fourdif2_column(n: int) -> np.ndarray:
-    """First column of fourdif's second-derivative matrix, written out from PAPER.md section 3."""
+    """First column of fourdif's second-derivative matrix (Weideman and Reddy's closed form)."""
     h = 2 * np.pi / n
     k = np.arange(1, n)
     col = np.empty(n)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import descramble as ds
-from descramble import cli, fit
+from descramble import cli
+from descramble.fit import checkpoint
 
 
 def _data(rows=600, n=12, seed=0, dtype=np.float32):
@@ -263,11 +264,17 @@ class _Killed(Exception):
 
 
 def _kill_after(monkeypatch, k):
-    def hook(count):
-        if count >= k:
-            raise _Killed(f"simulated kill after checkpoint {count}")
+    """Stop the job right after its k-th checkpoint is written, as a kill would."""
+    real_save = checkpoint.save
+    written = []
 
-    monkeypatch.setattr(fit, "_after_checkpoint", hook)
+    def save_then_die(*args):
+        real_save(*args)
+        written.append(1)
+        if len(written) >= k:
+            raise _Killed(f"simulated kill after checkpoint {len(written)}")
+
+    monkeypatch.setattr(checkpoint, "save", save_then_die)
 
 
 @pytest.mark.parametrize(
@@ -290,7 +297,7 @@ def test_resume_gives_the_uninterrupted_answer(tmp_path, monkeypatch, layout, ki
         _fit(src, "--out", tmp_path / "out", *opts)
     assert (tmp_path / "out" / "checkpoint.npz").exists()
     assert not (tmp_path / "out" / "report.json").exists()
-    monkeypatch.setattr(fit, "_after_checkpoint", lambda count: None)
+    monkeypatch.undo()
     assert _fit(src, "--out", tmp_path / "out", "--resume", *opts) == 0
     ref, got = _report(tmp_path / "ref"), _report(tmp_path / "out")
     assert got["resumed"] is True and got["samples"] == 900
@@ -311,7 +318,7 @@ def test_resume_refuses_changed_input(tmp_path, monkeypatch, capsys):
     _kill_after(monkeypatch, 2)
     with pytest.raises(_Killed):
         _fit(tmp_path / "in.npy", "--out", tmp_path / "out", *opts)
-    monkeypatch.setattr(fit, "_after_checkpoint", lambda count: None)
+    monkeypatch.undo()
     X[5, 0] += 1.0
     np.save(tmp_path / "in.npy", X)
     assert _fit(tmp_path / "in.npy", "--out", tmp_path / "out", "--resume", *opts) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -158,12 +159,12 @@ def test_corrupt_safetensors_names_file(tmp_path):
         _io.open_activations(path)
 
 
-def test_truncated_safetensors_names_tensor(tmp_path):
+def test_truncated_safetensors_names_file(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
     path = tmp_path / "t.safetensors"
     st.save_file({"x": np.ones((10, 4), np.float32)}, path)
     path.write_bytes(path.read_bytes()[:-8])
-    with pytest.raises(_io.InputError, match=r"t\.safetensors\[x\]: truncated safetensors"):
+    with pytest.raises(_io.InputError, match=r"t\.safetensors: truncated or padded safetensors"):
         _io.open_activations(path)
 
 
@@ -263,3 +264,33 @@ def test_weights_errors(tmp_path):
     (tmp_path / "w.npy").write_bytes(b"garbage")
     with pytest.raises(_io.InputError, match=r"w\.npy: cannot read weights"):
         _io.load_weights(tmp_path / "w.npy")
+
+
+def test_safetensors_needs_the_io_extra(tmp_path, monkeypatch):
+    st = pytest.importorskip("safetensors.numpy")
+    st.save_file({"x": np.ones((3, 2), np.float32)}, tmp_path / "a.safetensors")
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r"needs the safetensors package: .*descramble\[io\]"):
+        _io.open_activations(tmp_path / "a.safetensors")
+    with pytest.raises(ImportError, match=r"descramble\[io\]"):
+        _io.load_weights(tmp_path / "a.safetensors")
+
+
+def test_safetensors_bfloat16_weights_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    st = pytest.importorskip("safetensors.torch")
+    w = torch.randn(5, 3, generator=torch.Generator().manual_seed(7)).to(torch.bfloat16)
+    b = torch.randn(5, generator=torch.Generator().manual_seed(8))
+    st.save_file({"fc.weight": w, "fc.bias": b}, tmp_path / "w.safetensors")
+    got, name = _io.load_weights(tmp_path / "w.safetensors", "fc.weight")
+    assert name == "fc.weight"
+    np.testing.assert_array_equal(got, w.double().numpy())
+    got, _ = _io.load_weights(tmp_path / "w.safetensors", "fc.bias")
+    np.testing.assert_array_equal(got, b.double().numpy())
+
+
+def test_safetensors_tensor_of_other_dtype_is_refused_as_activations(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    st.save_file({"i": np.ones((4, 2), np.int32)}, tmp_path / "i.safetensors")
+    with pytest.raises(_io.InputError, match=r"i\.safetensors\[i\]: expected F16/BF16/F32/F64"):
+        _io.open_activations(tmp_path / "i.safetensors")

@@ -57,7 +57,8 @@ def test_cayley_gradient_matches_finite_differences(n):
         fm = it.cayley_gradient(q - h * e, L, G)[0]
         fd = (fp - fm) / (2 * h)
         assert np.sum(grad * e) == pytest.approx(fd, rel=1e-6, abs=1e-8 * abs(f))
-    # The PAPER.md formula, written out independently.
+    # The gradient of tr(L P G P^T) through the Cayley map P = (I + Q)^-1 (I - Q),
+    # -2 (I + Q)^-T L P G (I + P)^T, written out independently.
     A = np.eye(n) + q
     ref = -2 * np.linalg.inv(A).T @ L @ P @ G @ (np.eye(n) + P).T
     np.testing.assert_allclose(grad, ref, atol=1e-10 * np.abs(ref).max())

@@ -36,7 +36,7 @@ def _orthogonal(rng, n):
 
 
 def _fourier_smoothness(n):
-    """L = D^T D for the second-order Fourier differentiation matrix D (PAPER.md, section 3)."""
+    """L = D^T D for the second-order Fourier differentiation matrix D (fourdif's closed form)."""
     col = _helpers.fourdif2_column(n)
     i = np.arange(n)
     d = col[np.abs(i[:, None] - i[None, :])]

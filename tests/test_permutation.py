@@ -14,7 +14,7 @@ from descramble.permutation import permutation_objective, solve_permutation
 
 
 def fourier_L(n):
-    """L = D^T D for the second-order Fourier differentiation matrix (PAPER.md section 3)."""
+    """L = D^T D for the second-order Fourier differentiation matrix (fourdif's closed form)."""
     h = 2 * np.pi / n
     k = np.arange(1, n)
     if n % 2 == 0:

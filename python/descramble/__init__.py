@@ -18,7 +18,7 @@ descrambler groups", PNAS 118(5) e2016917118 (2021), doi:10.1073/pnas.2016917118
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 try:
     from . import _core  # noqa: F401
@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
 
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
 # torch and dask import their libraries only when a function is called.
-from . import dask, deer, deernet, iterative, plot, smoothness, torch
+from . import dask, deer, deernet, iterative, plot, smoothness, spectral, torch
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
@@ -55,5 +55,6 @@ __all__ = [
     "plot",
     "quadratic_assignment",
     "smoothness",
+    "spectral",
     "torch",
 ]

@@ -9,9 +9,9 @@ resident memory at one block whatever the file size, and hand the very bytes tha
 were read to the SHA-256 of the file, so each file is read once.
 
 Supported activation inputs: a ``.npy`` file, a ``.npz`` archive (each array one
-shard), a ``.safetensors`` file (each tensor one shard; parsed directly -- the
-format is an 8-byte header length, a JSON header and raw little-endian C-order
-data), or a folder of such files (sorted by name). Weights: ``.npy``, ``.npz``,
+shard), a ``.safetensors`` file (each tensor one shard; the header is read and
+checked by the ``safetensors`` package of the ``io`` extra, the data by the
+block reader), or a folder of such files (sorted by name). Weights: ``.npy``, ``.npz``,
 ``.safetensors`` and torch state dicts (``.pt``/``.pth``, loaded with
 ``torch.load(weights_only=True)``).
 """
@@ -19,9 +19,7 @@ data), or a folder of such files (sorted by name). Weights: ``.npy``, ``.npz``,
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -218,67 +216,87 @@ def _npz_shards(path: Path, key: str | None) -> list[Shard]:
     return shards
 
 
-def _safetensors_header(path: Path) -> tuple[dict, int]:
-    """The parsed JSON header (without ``__metadata__``) and the data start offset."""
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise InputError(f"{path}: not a safetensors file (shorter than 8 bytes)")
-        (hlen,) = struct.unpack("<Q", head)
-        if hlen > size - 8:
+def _safe_open(path: Path) -> Any:
+    """``safetensors.safe_open`` on ``path`` (numpy framework), with errors that name it."""
+    try:
+        from safetensors import SafetensorError, safe_open
+    except ImportError as exc:
+        raise ImportError(
+            f'reading {path} needs the safetensors package: pip install "descramble[io]"'
+        ) from exc
+    try:
+        return safe_open(str(path), framework="numpy")
+    except SafetensorError as exc:
+        reason = str(exc).removeprefix("Error while deserializing header: ")
+        if "header too large" in reason:
+            with open(path, "rb") as f:
+                declared = int.from_bytes(f.read(8), "little")
             raise InputError(
-                f"{path}: not a safetensors file (header length {hlen} exceeds the file size)"
-            )
-        try:
-            header = json.loads(f.read(hlen))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: corrupt safetensors header ({exc})") from exc
-    if not isinstance(header, dict):
-        raise InputError(f"{path}: corrupt safetensors header (not a JSON object)")
-    header.pop("__metadata__", None)
-    start = 8 + hlen
-    for name, info in header.items():
-        try:
-            dtype = _SAFETENSORS_ALL[info["dtype"]]
-            shape = tuple(int(s) for s in info["shape"])
-            begin, end = (int(o) for o in info["data_offsets"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{path}[{name}]: corrupt safetensors entry {info!r}") from exc
-        if end - begin != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize or begin < 0:
+                f"{path}: not a safetensors file (header length {declared} exceeds the file "
+                f"size {path.stat().st_size})"
+            ) from None
+        if "not fully covered" in reason:
             raise InputError(
-                f"{path}[{name}]: data offsets {begin}..{end} do not fit shape {shape}"
-            )
-        if start + end > size:
-            raise InputError(
-                f"{path}[{name}]: truncated safetensors file: tensor ends at byte {start + end}, "
-                f"file has {size} bytes"
-            )
-    return header, start
+                f"{path}: truncated or padded safetensors file: its tensors do not cover the "
+                f"file's {path.stat().st_size} bytes ({reason})"
+            ) from None
+        raise InputError(f"{path}: corrupt safetensors header ({reason})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+
+
+@dataclass
+class _Tensor:
+    tag: str  # the safetensors dtype name, e.g. "F32", "BF16"
+    shape: tuple[int, ...]
+    offset: int  # byte offset of the data in the file
+
+
+def _safetensors_layout(path: Path) -> dict[str, _Tensor]:
+    """Every tensor of the file, in file order, with the byte offset of its data.
+
+    The safetensors package validates the header and that the tensors tile the
+    data buffer with no hole and nothing after it (the format requires both), so
+    the data starts ``sum(sizes)`` bytes before the end of the file and each
+    tensor right after the one before it. Reading the bytes ourselves keeps the
+    memory at one block and lets the reader hash the bytes it reads.
+    """
+    with _safe_open(path) as f:
+        described = [
+            (name, f.get_slice(name).get_dtype(), tuple(f.get_slice(name).get_shape()))
+            for name in f.offset_keys()
+        ]
+    sizes = []
+    for name, tag, shape in described:
+        if tag not in _SAFETENSORS_ALL:
+            raise InputError(f"{path}[{name}]: unsupported safetensors dtype {tag}")
+        sizes.append(int(np.prod(shape, dtype=np.int64)) * _SAFETENSORS_ALL[tag].itemsize)
+    offset = path.stat().st_size - sum(sizes)
+    layout = {}
+    for (name, tag, shape), size in zip(described, sizes, strict=True):
+        layout[name] = _Tensor(tag, shape, offset)
+        offset += size
+    return layout
 
 
 def _safetensors_shards(path: Path, key: str | None) -> list[Shard]:
-    header, start = _safetensors_header(path)
-    names = sorted(header, key=lambda k: header[k]["data_offsets"][0])
+    layout = _safetensors_layout(path)
+    names = list(layout)
     if key is not None:
-        if key not in header:
+        if key not in layout:
             raise InputError(f"{path}: no tensor named {key!r}; available: {', '.join(names)}")
         names = [key]
     shards = []
     for name in names:
-        info = header[name]
+        t = layout[name]
         label = f"{path}[{name}]"
-        tag = info["dtype"]
-        shape = tuple(int(s) for s in info["shape"])
-        if tag not in _SAFETENSORS_FLOATS:
-            raise InputError(f"{label}: expected F16/BF16/F32/F64 activations, got dtype {tag}")
-        dtype = _SAFETENSORS_FLOATS[tag]
-        _check_activation_shape(label, shape)
-        offset = start + int(info["data_offsets"][0])
+        if t.tag not in _SAFETENSORS_FLOATS:
+            raise InputError(f"{label}: expected F16/BF16/F32/F64 activations, got dtype {t.tag}")
+        _check_activation_shape(label, t.shape)
+        dtype = _SAFETENSORS_FLOATS[t.tag]
+        rows, n = t.shape
         shards.append(
-            Shard(
-                path, name, "safetensors", shape[0], shape[1], dtype, False, offset, tag == "BF16"
-            )
+            Shard(path, name, "safetensors", rows, n, dtype, False, t.offset, t.tag == "BF16")
         )
     return shards
 
@@ -323,12 +341,12 @@ def open_activations(source: os.PathLike | str, key: str | None = None) -> list[
             first.bf16,
         ):
             raise InputError(
-                f"{s.label}: has dtype {_dtype_name(s)}, but {first.label} has {_dtype_name(first)}"
+                f"{s.label}: has dtype {dtype_name(s)}, but {first.label} has {dtype_name(first)}"
             )
     return shards
 
 
-def _dtype_name(s: Shard) -> str:
+def dtype_name(s: Shard) -> str:
     return "bfloat16" if s.bf16 else str(s.dtype)
 
 
@@ -336,10 +354,15 @@ def _dtype_name(s: Shard) -> str:
 # Streaming
 
 
+def _widen_bf16(raw: np.ndarray) -> np.ndarray:
+    """bfloat16 bit patterns (uint16) as float32: bfloat16 is float32's top 16 bits."""
+    return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
 def _to_output(raw: np.ndarray, shard: Shard) -> np.ndarray:
     """Native float32/float64 rows from the raw bytes of a block (no copy if already so)."""
     if shard.bf16:
-        return (raw.astype(np.uint32) << 16).view(np.float32)
+        return _widen_bf16(raw)
     out = shard.out_dtype
     if raw.dtype == out:
         return raw
@@ -525,16 +548,15 @@ def load_weights(path: os.PathLike | str, key: str | None = None) -> tuple[np.nd
 
 
 def _load_safetensors_tensor(path: Path, key: str | None) -> tuple[str, np.ndarray]:
-    header, start = _safetensors_header(path)
-    name, info = _pick(path, header, key, lambda v: v["shape"])
-    dtype = _SAFETENSORS_ALL[info["dtype"]]
-    begin, end = (int(o) for o in info["data_offsets"])
-    with open(path, "rb") as f:
-        f.seek(start + begin)
-        raw = np.frombuffer(f.read(end - begin), dtype=dtype)
-    if info["dtype"] == "BF16":
-        raw = (raw.astype(np.uint32) << 16).view(np.float32)
-    return name, raw.reshape([int(s) for s in info["shape"]])
+    layout = _safetensors_layout(path)
+    name, t = _pick(path, layout, key, lambda v: v.shape)
+    if t.tag != "BF16":
+        with _safe_open(path) as f:
+            return name, f.get_tensor(name)
+    # numpy has no bfloat16: the raw 16-bit words, widened to float32 by a shift.
+    count = int(np.prod(t.shape, dtype=np.int64))
+    raw = np.fromfile(path, dtype="<u2", count=count, offset=t.offset)
+    return name, _widen_bf16(raw).reshape(t.shape)
 
 
 def _load_torch_tensor(path: Path, key: str | None) -> tuple[str, np.ndarray]:

@@ -40,6 +40,15 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(f"{name}: contains NaN or infinity (first at index {where})")
 
 
+def nonempty_matrix(x: Any, name: str) -> np.ndarray:
+    """A finite float64 ``(n, m)`` matrix with at least one entry, or a clear error."""
+    arr = as_float_array(x, name, ndim=2)
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty matrix, got shape {arr.shape}")
+    check_finite(arr, name)
+    return arr
+
+
 def square_matrix(x: Any, name: str) -> np.ndarray:
     """A finite float64 ``(n, n)`` matrix, or a clear error."""
     arr = as_float_array(x, name, ndim=2)

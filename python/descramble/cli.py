@@ -12,13 +12,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from ._version import __version__
 
 # command -> (module, one-line help)
 COMMANDS = {
     "demo": ("descramble.demo", "descramble a shipped DEERNet-style network on fresh DEER traces"),
     "fit": ("descramble.fit", "descramble a large layer from activation files (batch job)"),
-    "bench": ("descramble.bench_cli", "run the comparison benchmarks and print the table"),
 }
 
 

@@ -13,12 +13,11 @@ descrambling problem is then solved once (Sule, Spencer, Czaja, ACHA 79 (2025)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .moments import Moments
+from .moments import Moments
 
 __all__ = ["moments"]
 
@@ -33,8 +32,6 @@ def _dask() -> Any:
 
 
 def _block_moments(block: np.ndarray, n: int) -> Moments:
-    from . import Moments
-
     block = np.asarray(block)
     if block.dtype not in (np.float32, np.float64):
         block = block.astype(np.float32)  # float16: Moments takes float32/float64
@@ -44,8 +41,6 @@ def _block_moments(block: np.ndarray, n: int) -> Moments:
 def _merge(n: int, *parts: Moments) -> Moments:
     # A fresh accumulator: the inputs may be shared by other tasks (threaded
     # scheduler) and must not be modified.
-    from . import Moments
-
     out = Moments(n)
     for p in parts:
         out.merge(p)

@@ -20,6 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from . import deer, deernet, plot
+from .descrambler import descramble
+from .moments import Moments
+
 SMOOTHNESS = ("fourier", "periodic", "dirichlet", "neumann")
 FIGURES = ("weights.png", "dft2.png")
 
@@ -50,10 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the process exit code."""
-    import descramble as ds
-
-    from . import deer, deernet
-
     if args.traces < 1:
         print(f"descramble demo: --traces must be at least 1, got {args.traces}", file=sys.stderr)
         return 2
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         f"({net.n_time} -> {net.n_hidden} tanh -> {net.n_distance})"
     )
 
-    moments = ds.Moments(net.n_hidden)
+    moments = Moments(net.n_hidden)
     t_generate = t_stream = 0.0
     squared_error = baseline_error = 0.0
     rng = np.random.default_rng(args.seed)
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         done += len(data)
 
     t0 = time.perf_counter()
-    result = ds.descramble(moments, smoothness=args.smoothness)
+    result = descramble(moments, smoothness=args.smoothness)
     t_solve = time.perf_counter() - t0
     descrambled = result.apply(net.W1, side="output")
 
@@ -161,8 +161,6 @@ def _figures(w1: np.ndarray, descrambled: np.ndarray, out: Path, smoothness: str
     # Figure objects without pyplot: no GUI backend is touched and nothing stays
     # registered in pyplot's global state when the demo runs inside a session.
     from matplotlib.figure import Figure
-
-    from . import plot
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / name for name in FIGURES]

@@ -13,13 +13,12 @@ descending), ``P = T U^T`` attains von Neumann's lower bound
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, permutation
 from ._validation import as_float_array, check_finite, symmetric_matrix, symmetrized
 from .moments import Moments, _as_batch
 from .smoothness import (
@@ -28,6 +27,7 @@ from .smoothness import (
     Operator,
     _cached_basis,
     _synthesize_fourier_modes,
+    check_arguments,
     operator,
 )
 
@@ -294,6 +294,43 @@ def _check_k(k: Any, n: int) -> int:
     return int(k)
 
 
+def _check_kind_name(smoothness: str) -> None:
+    if smoothness not in KINDS:
+        raise ValueError(
+            f"unknown smoothness kind {smoothness!r}: expected one of {', '.join(KINDS)}, "
+            "an (n, n) differentiation matrix, or ds.Operator"
+        )
+
+
+def _check_group(group: Any) -> None:
+    if not isinstance(group, str) or group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUPS)}")
+
+
+def _check_square(group: str, k: int, n: int) -> None:
+    if group != "orthogonal" and k != n:
+        raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
+
+
+def check_options(
+    n: int, *, smoothness: Any = "fourier", order: Any = 2, group: Any = "orthogonal", k: Any = None
+) -> int:
+    """Check :func:`descramble`'s options for data of ``n`` neurons before the data is read.
+
+    Raises the errors :func:`descramble` would raise for these options (a
+    smoothness matrix or Operator is checked against the data when solving);
+    returns ``k`` (``n`` for ``None``). ``descramble fit`` calls it with the
+    ``n`` of the files' headers, so a bad option fails before hours of streaming.
+    """
+    _check_group(group)
+    kk = _check_k(k, n)
+    _check_square(group, kk, n)
+    if isinstance(smoothness, str):
+        _check_kind_name(smoothness)
+        check_arguments(smoothness, kk, 2 if order is None else order)
+    return kk
+
+
 def _smoothness_basis(
     smoothness: Any, order: Any, size: int, n: int
 ) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -303,11 +340,7 @@ def _smoothness_basis(
     """
     what = f"the data has n = {n} neurons" if size == n else f"k = {size} components were asked"
     if isinstance(smoothness, str):
-        if smoothness not in KINDS:
-            raise ValueError(
-                f"unknown smoothness kind {smoothness!r}: expected one of {', '.join(KINDS)}, "
-                "an (n, n) differentiation matrix, or ds.Operator"
-            )
+        _check_kind_name(smoothness)
         order = 2 if order is None else order
         lam, t = _cached_basis(smoothness, size, order)
         return lam, t, (smoothness, order, size)
@@ -386,13 +419,8 @@ def _permutation_indices(perm: Any, n: int) -> np.ndarray:
 
 
 def _solve_permutation(source: Any, g: np.ndarray, lam, t, mu, u) -> tuple[np.ndarray, float, str]:
-    # Imported by name so that the package works (and type-checks) before the
-    # assignment solver lands; a present but broken module still raises its error.
-    if importlib.util.find_spec(f"{__package__}.permutation") is None:
-        raise NotImplementedError("group='permutation' needs the assignment solver")
-    module = importlib.import_module(".permutation", __package__)
     lmat = _smoothness_matrix(source)
-    perm, _, method = module.solve_permutation(lmat, g, lam=lam, T=t, mu=mu, U=u)
+    perm, _, method = permutation.solve_permutation(lmat, g, lam=lam, T=t, mu=mu, U=u)
     n = g.shape[0]
     idx = _permutation_indices(perm, n)
     # tr(P^T L P G) = sum(L * P G P^T), and (P G P^T)[a, b] = G[idx[a], idx[b]]:
@@ -540,8 +568,6 @@ def descramble(
         operator, unknown kind or group, ``k`` out of range.
     TypeError
         Data or smoothness of an unsupported type.
-    NotImplementedError
-        ``group="permutation"`` without the assignment solver.
 
     Examples
     --------
@@ -551,15 +577,13 @@ def descramble(
     >>> bool(abs(r.gap) < 1e-10)
     True
     """
-    if not isinstance(group, str) or group not in GROUPS:
-        raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUPS)}")
+    _check_group(group)
     if not isinstance(center, (bool, np.bool_)):
         raise TypeError(f"descramble: center must be True or False, got {type(center).__name__}")
     g = _gram_of(data, bool(center))
     n = g.shape[0]
     kk = _check_k(k, n)
-    if group != "orthogonal" and kk != n:
-        raise ValueError(f"group={group!r} needs a square P: use k=None (or k = n = {n})")
+    _check_square(group, kk, n)
     lam, t, source = _smoothness_basis(smoothness, order, kk, n)
 
     # g is a validated finite symmetric float64 matrix: straight to the core

@@ -3,8 +3,9 @@
 Importing this module is free; matplotlib is imported when a plotting function
 is first called. Every function returns the :class:`matplotlib.figure.Figure` it
 drew on and accepts ``ax=`` (one Axes) or ``fig=`` (a Figure to fill) where that
-makes sense. The numpy helpers :func:`centred_dft2` and :func:`chebyshev_fit`
-work without matplotlib.
+makes sense. The numerical analysis behind the figures lives in
+:mod:`descramble.spectral` (``centred_dft2``, ``chebyshev_fit`` and ``ChebyshevFit``
+remain importable from here).
 
 The figures follow Amey et al., PNAS 118(5) e2016917118 (2021),
 doi:10.1073/pnas.2016917118, and Sule, Spencer, Czaja, Appl. Comput. Harmon.
@@ -17,12 +18,12 @@ iterative method against the exact optimum.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite
+from ._validation import as_float_array, check_finite, nonempty_matrix
+from .spectral import ChebyshevFit, centred_dft2, chebyshev_fit
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -63,14 +64,6 @@ def _target(ax: Axes | None, fig: Figure | None, figsize: tuple[float, float]) -
     return fig.add_subplot()
 
 
-def _matrix(w: Any, name: str) -> np.ndarray:
-    arr = as_float_array(w, name, ndim=2)
-    if arr.size == 0:
-        raise ValueError(f"{name}: expected a non-empty matrix, got shape {arr.shape}")
-    check_finite(arr, name)
-    return arr
-
-
 def weights(
     W: Any,
     W_descrambled: Any | None = None,
@@ -105,9 +98,9 @@ def weights(
     matplotlib.figure.Figure
     """
     plt = _pyplot()
-    mats = [_matrix(W, "weights: W")]
+    mats = [nonempty_matrix(W, "weights: W")]
     if W_descrambled is not None:
-        mats.append(_matrix(W_descrambled, "weights: W_descrambled"))
+        mats.append(nonempty_matrix(W_descrambled, "weights: W_descrambled"))
         if mats[1].shape[1] != mats[0].shape[1]:
             raise ValueError(
                 f"weights: W {mats[0].shape} and W_descrambled {mats[1].shape} must have the "
@@ -128,21 +121,6 @@ def weights(
         ax.set_ylabel(ylabel)
         fig.colorbar(image, ax=ax, label="weight")
     return fig
-
-
-def centred_dft2(W: Any) -> np.ndarray:
-    """The centred 2-D DFT magnitude ``|fftshift(fft2(W))|`` (zero frequency in the middle).
-
-    Parameters
-    ----------
-    W : (n, m) array_like
-        Real matrix, e.g. descrambled weights ``P @ W``.
-
-    Returns
-    -------
-    (n, m) ndarray
-    """
-    return np.abs(np.fft.fftshift(np.fft.fft2(_matrix(W, "centred_dft2: W"))))
 
 
 def spectrum2d(
@@ -242,117 +220,6 @@ def spectrum(
     if any(arrays):
         target.legend()
     return target.figure
-
-
-@dataclass(frozen=True)
-class ChebyshevFit:
-    """Least-squares Chebyshev fits of several vectors (see :func:`chebyshev_fit`).
-
-    Attributes
-    ----------
-    x : (m,) ndarray
-        Sample points in ``[-1, 1]``.
-    degrees : (k,) ndarray
-        Degree of the fit of each component.
-    coefficients : list of ndarray
-        Chebyshev coefficients of each fit, lowest degree first.
-    fitted : (m, k) ndarray
-        Fitted values, column ``j`` for component ``j``.
-    r2 : (k,) ndarray
-        ``1 - SS_res / SS_tot`` of each fit, 1 when exact (see ``centred`` in
-        :func:`chebyshev_fit` for ``SS_tot``).
-    """
-
-    x: np.ndarray
-    degrees: np.ndarray
-    coefficients: list
-    fitted: np.ndarray
-    r2: np.ndarray
-
-
-def chebyshev_fit(
-    components: Any,
-    degree: None | int | Sequence[int] = None,
-    *,
-    x: Any | None = None,
-    centred: bool = False,
-) -> ChebyshevFit:
-    """Fit each column of ``components`` with a Chebyshev series by least squares.
-
-    The principal components of DEERNet's output layer resemble Chebyshev
-    polynomials, the i-th of degree about i (Sule, Spencer, Czaja,
-    doi:10.1016/j.acha.2025.101793); this measures how closely.
-
-    Parameters
-    ----------
-    components : (m, k) array_like
-        Vectors to fit, one per column (e.g. the leading eigenvectors ``U[:, :k]``).
-    degree : None, int or sequence of k ints
-        Degree of each fit; ``None`` fits column ``j`` with degree ``j``.
-    x : (m,) array_like, optional
-        Sample points in ``[-1, 1]``; ``m`` equally spaced points by default.
-    centred : bool
-        ``False`` (default): ``SS_tot = sum(v^2)``, so ``R^2 = |fit|^2 / |v|^2`` is the
-        fraction of the component's energy the polynomial captures -- the natural
-        measure for principal components, which are directions with no intercept
-        (and meaningful for degree 0). ``True``: the usual statistical ``R^2`` with
-        ``SS_tot = sum((v - mean(v))^2)`` (always 0 for a degree-0 fit).
-
-    Returns
-    -------
-    ChebyshevFit
-        Coefficients, fitted values and ``r2`` per component.
-    """
-    comps = as_float_array(components, "chebyshev_fit: components", ndim=2)
-    check_finite(comps, "chebyshev_fit: components")
-    m, k = comps.shape
-    if m < 1 or k < 1:
-        raise ValueError(f"chebyshev_fit: expected a non-empty (m, k) array, got {comps.shape}")
-    if x is None:
-        xs = np.linspace(-1.0, 1.0, m) if m > 1 else np.zeros(1)
-    else:
-        xs = as_float_array(x, "chebyshev_fit: x", ndim=1)
-        check_finite(xs, "chebyshev_fit: x")
-        if xs.shape != (m,):
-            raise ValueError(f"chebyshev_fit: x must have shape ({m},), got {xs.shape}")
-        if np.any(np.abs(xs) > 1):
-            raise ValueError("chebyshev_fit: x must lie in [-1, 1]")
-    if degree is None:
-        degs = np.arange(k)
-    elif np.ndim(degree) == 0:
-        degs = np.full(k, degree)
-    else:
-        degs = np.asarray(degree)
-        if degs.shape != (k,):
-            raise ValueError(
-                f"chebyshev_fit: expected {k} degrees (one per column), got {degs.shape}"
-            )
-    if degs.dtype.kind not in "iu" or np.any(degs < 0):
-        raise ValueError(f"chebyshev_fit: degrees must be non-negative integers, got {degree}")
-    if np.any(degs >= m):
-        raise ValueError(f"chebyshev_fit: degrees must be below the number of points {m}")
-    cheb = np.polynomial.chebyshev
-    coefs = []
-    fitted = np.empty_like(comps)
-    for j in range(k):
-        vander = cheb.chebvander(xs, int(degs[j]))
-        c, *_ = np.linalg.lstsq(vander, comps[:, j], rcond=None)
-        coefs.append(c)
-        fitted[:, j] = vander @ c
-    ss_res = np.sum((comps - fitted) ** 2, axis=0)
-    energy = np.sum(comps**2, axis=0)
-    ss_tot = np.sum((comps - comps.mean(axis=0)) ** 2, axis=0) if centred else energy
-    # SS_tot at rounding level (a zero column, or a constant one when centred): the fit
-    # is exact if the residual is at rounding level too, and has explained nothing otherwise.
-    degenerate = ss_tot <= 1e-28 * energy
-    r2 = np.where(
-        degenerate,
-        np.where(ss_res <= 1e-24 * energy, 1.0, 0.0),
-        1.0 - ss_res / np.where(degenerate, 1.0, ss_tot),
-    )
-    return ChebyshevFit(
-        x=xs, degrees=degs.astype(np.int64), coefficients=coefs, fitted=fitted, r2=r2
-    )
 
 
 def chebyshev(

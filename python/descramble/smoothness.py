@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_array, check_finite, symmetric_matrix
+from .linalg import eigh
 
 KINDS = ("fourier", "periodic", "dirichlet", "neumann")
 FINITE_DIFFERENCE_ORDERS = (1, 2)
@@ -96,7 +97,8 @@ def _check_order(kind: str, order: Any) -> int:
     return int(order)
 
 
-def _check(kind: Any, n: Any, order: Any) -> tuple[str, int, int]:
+def check_arguments(kind: Any, n: Any, order: Any) -> tuple[str, int, int]:
+    """``(kind, n, order)`` checked (the errors of :func:`operator`), as built-in types."""
     kind = _check_kind(kind)
     return kind, _check_size(n), _check_order(kind, order)
 
@@ -231,7 +233,7 @@ def operator(kind: str, n: int, order: int = 2) -> np.ndarray:
     TypeError
         Non-string kind, non-integer ``n`` or ``order``.
     """
-    kind, n, order = _check(kind, n, order)
+    kind, n, order = check_arguments(kind, n, order)
     return _OPERATORS[kind](n, order)
 
 
@@ -417,7 +419,7 @@ def basis(kind: str, n: int, order: int = 2) -> tuple[np.ndarray, np.ndarray]:
     ValueError, TypeError
         As in :func:`operator`.
     """
-    kind, n, order = _check(kind, n, order)
+    kind, n, order = check_arguments(kind, n, order)
     return _BASES[kind](n, order)
 
 
@@ -436,7 +438,7 @@ def _cached_basis(kind: Any, n: Any, order: Any) -> tuple[np.ndarray, np.ndarray
     it costs ``O(n^2)`` gathers (about as long as a tenth of a matrix product).
     Arguments are validated first so that errors match :func:`basis`.
     """
-    return _cached_basis_checked(*_check(kind, n, order))
+    return _cached_basis_checked(*check_arguments(kind, n, order))
 
 
 # ----------------------------------------------------------------------------- user operators
@@ -493,7 +495,6 @@ class Operator:
     PSD_RTOL = 1e-10
 
     def __init__(self, D: Any = None, L: Any = None) -> None:
-        from .linalg import eigh
 
         if (D is None) == (L is None):
             raise ValueError("Operator: give exactly one of D (differentiation matrix) or L")
