@@ -61,6 +61,26 @@ void bind_moments(py::module_& m) {
       .def("mean", &Moments::mean, py::call_guard<py::gil_scoped_release>())
       .def("scatter", &Moments::scatter, py::call_guard<py::gil_scoped_release>())
       .def("gram", &Moments::gram, py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "syrk",
+      [](const py::array_t<double>& x) {
+        if (x.ndim() != 2) {
+          throw std::invalid_argument("syrk: expected a 2-D array, got " +
+                                      std::to_string(x.ndim()) + "-D");
+        }
+        const auto item = static_cast<py::ssize_t>(sizeof(double));
+        if (x.strides(0) % item != 0 || x.strides(1) % item != 0) {
+          throw std::invalid_argument("syrk: strides are not a multiple of the item size");
+        }
+        const double* data = x.data();
+        const Index rows = x.shape(0), cols = x.shape(1);
+        const Index rs = x.strides(0) / item, cs = x.strides(1) / item;
+        py::gil_scoped_release release;
+        return syrk(data, rows, cols, rs, cs);
+      },
+      py::arg("x"),
+      "X^T X of a (rows, n) float64 array read in place through its strides (other dtypes are "
+      "converted).");
 }
 
 }  // namespace descramble::bindings

@@ -431,14 +431,17 @@ Moments::Moments(Index n) : n_(n) {
     throw std::invalid_argument("Moments: the number of variables n must be >= 1, got " +
                                 std::to_string(n));
   }
-  shift_.setZero(n);
-  dmean_.setZero(n);
+  // The n x n matrix is allocated first, so that for an n too large for
+  // memory the allocation fails (std::bad_alloc) before any length-n vector
+  // is zero-filled and its pages touched.
   // Not cleared: m2_ is read only once count_ > 0, and the first batch
   // writes it instead of adding to it. At n = 4096 clearing the 128 MiB took
   // 8 ms (0.6% of an 8192-row update), and the first batch then read the
   // zeros back from DRAM.
   m2_.resize(n, n);
   detail::advise_huge_pages(m2_.data(), static_cast<std::size_t>(m2_.size()) * sizeof(double));
+  shift_.setZero(n);
+  dmean_.setZero(n);
 }
 
 Moments::Moments(std::int64_t count, const Eigen::Ref<const VectorXd>& mean,
@@ -633,13 +636,12 @@ VectorXd Moments::mean() {
   return shift_ + dmean_;
 }
 
-RowMatrixXd Moments::full_locked(bool add_mean_term) {
-  flush_locked();
-  if (count_ == 0) return RowMatrixXd::Zero(n_, n_);  // m2_ not written yet
-  // gram = scatter + count * mean mean^T: a sum of positive semidefinite terms.
-  const double mean_weight = add_mean_term ? static_cast<double>(count_) : 0.0;
-  const Index n = n_;
-  const VectorXd m = shift_ + dmean_;
+namespace detail {
+
+// The full symmetric matrix lower + mean_weight * m m^T from the lower
+// triangle of `lower` (its upper triangle is not read).
+RowMatrixXd symmetric_from_lower(const RowMatrixXd& lower, const VectorXd& m, double mean_weight) {
+  const Index n = lower.rows();
   RowMatrixXd full(n, n);
   // Mirroring the lower triangle column by column would stride through the
   // whole matrix for every element written; square tiles keep the rows read
@@ -656,7 +658,7 @@ RowMatrixXd Moments::full_locked(bool add_mean_term) {
         const Index j1 = std::min(i + 1, j0 + kTile);
         const double wi = mean_weight * m[i];
         for (Index j = j0; j < j1; ++j) {
-          const double v = m2_(i, j) + wi * m[j];
+          const double v = lower(i, j) + wi * m[j];
           full(i, j) = v;
           full(j, i) = v;
         }
@@ -664,6 +666,16 @@ RowMatrixXd Moments::full_locked(bool add_mean_term) {
     }
   }
   return full;
+}
+
+}  // namespace detail
+
+RowMatrixXd Moments::full_locked(bool add_mean_term) {
+  flush_locked();
+  if (count_ == 0) return RowMatrixXd::Zero(n_, n_);  // m2_ not written yet
+  // gram = scatter + count * mean mean^T: a sum of positive semidefinite terms.
+  const double mean_weight = add_mean_term ? static_cast<double>(count_) : 0.0;
+  return detail::symmetric_from_lower(m2_, shift_ + dmean_, mean_weight);
 }
 
 RowMatrixXd Moments::scatter() {
@@ -674,6 +686,22 @@ RowMatrixXd Moments::scatter() {
 RowMatrixXd Moments::gram() {
   std::lock_guard<std::mutex> lock(mutex_);
   return full_locked(true);
+}
+
+RowMatrixXd syrk(const double* data, Index rows, Index cols, Index row_stride, Index col_stride) {
+  if (rows < 0 || cols < 1) {
+    throw std::invalid_argument("syrk: expected a (rows, n) block with n >= 1, got (" +
+                                std::to_string(rows) + ", " + std::to_string(cols) + ")");
+  }
+  if (rows == 0) return RowMatrixXd::Zero(cols, cols);
+  const StridedBlock<double> x{data, rows, cols, row_stride, col_stride};
+  detail::check_rows(x, 0, rows, 0);
+  // The rank-k update of Moments with nothing subtracted: X^T X itself.
+  const VectorXd zero = VectorXd::Zero(cols);
+  RowMatrixXd lower(cols, cols);
+  std::vector<std::vector<double>> panels;
+  detail::centred_rank_update(x, zero, zero, VectorXd(), lower, panels, true);
+  return detail::symmetric_from_lower(lower, zero, 0.0);
 }
 
 template void Moments::update<float>(const float*, Index, Index, Index, Index);

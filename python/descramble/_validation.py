@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
 _FLOAT_KINDS = "fiub"
+
+
+def is_integer(value: Any) -> bool:
+    """A Python or numpy integer, and not a bool (``True`` is an ``int`` in Python)."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(
+        value, (numbers.Integral, np.integer)
+    )
+
+
+def integer(value: Any, what: str) -> int:
+    """``int(value)``, or ``TypeError: {what} must be an integer, got {type}``."""
+    if not is_integer(value):
+        raise TypeError(f"{what} must be an integer, got {type(value).__name__}")
+    return int(value)
+
+
+def k_in_range(k: Any, n: int, who: str) -> int:
+    """A count ``k`` of leading components with ``1 <= k <= n``, or a clear error."""
+    if not is_integer(k):
+        raise TypeError(f"{who}: k must be an integer or None, got {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise ValueError(f"{who}: k must satisfy 1 <= k <= n = {n}, got {k}")
+    return int(k)
+
+
+def widen_half(arr: np.ndarray) -> np.ndarray:
+    """float16 as float32 (exact, and what the core computes in); other dtypes unchanged."""
+    return arr.astype(np.float32) if arr.dtype == np.float16 else arr
 
 
 def as_float_array(x: Any, name: str, *, ndim: int, dtype: Any = np.float64) -> np.ndarray:
@@ -22,6 +51,22 @@ def as_float_array(x: Any, name: str, *, ndim: int, dtype: Any = np.float64) -> 
     if arr.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D array, got shape {arr.shape}")
     return arr.astype(dtype, copy=False)
+
+
+def for_core(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as the C++ core may read it: native byte order, every element aligned.
+
+    ``np.ascontiguousarray`` does not copy a C-contiguous array whose data sits
+    at an odd address (a view into a byte buffer or a packed record), and
+    reading a double through such a pointer is undefined behaviour in C++.
+    Misaligned or byte-swapped input is copied once to fresh (aligned, native)
+    storage; everything else is passed through unchanged.
+    """
+    if not arr.dtype.isnative:
+        return arr.astype(arr.dtype.newbyteorder("="))
+    if not arr.flags.aligned:
+        return arr.copy(order="C")
+    return arr
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
@@ -92,3 +137,21 @@ def symmetrized(arr: np.ndarray) -> np.ndarray:
     out = arr + arr.T
     out *= 0.5
     return out
+
+
+def as_batch(x: Any, n: int) -> np.ndarray:
+    """``x`` as a 2-D float32/float64 array of ``n`` columns, copied only when it must be."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"Moments.update: expected a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != n:
+        raise ValueError(
+            f"Moments.update: expected a 2-D array of shape (N, {n}), got shape {arr.shape}"
+        )
+    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4 and arr.dtype != np.float32:
+        arr = widen_half(arr)  # float16: exact in float32
+    elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
+        arr = arr.astype(np.float64)  # integers, bools, long double
+    # The core reads strided views in place (strides of whole elements, which
+    # an aligned float32/float64 array has).
+    return for_core(arr)

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite
+from ._validation import as_float_array, check_finite, is_integer
 
 __all__ = [
     "DIPOLAR_CONSTANT",
@@ -533,7 +533,7 @@ def _uniform_grid(r: Any, name: str) -> np.ndarray:
 
 
 def _count(value: Any, name: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_integer(value):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, square_matrix
-from .descrambler import _gram_of
+from ._gram import gram_of
+from ._validation import as_float_array, check_finite, is_integer, square_matrix
 from .smoothness import KINDS, Operator, operator
 
 __all__ = ["IterativeResult", "cayley", "cayley_gradient", "max_diagonal"]
@@ -201,7 +201,7 @@ def _minimise(
 ) -> IterativeResult:
     """Minimise ``fun(P)`` over Cayley images with L-BFGS-B (5 correction pairs)."""
     optimize = _require_scipy()
-    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 0:
+    if not is_integer(maxiter) or maxiter < 0:
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
     if not (isinstance(tol, (float, int)) and np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")
@@ -381,7 +381,7 @@ def cayley(
         Bad data, operator, guess, ``maxiter`` or ``tol``.
     """
     _require_scipy()
-    g = _gram_of(data, bool(center))
+    g = gram_of(data, bool(center))
     n = g.shape[0]
     lmat = _smoothness_matrix(smoothness, order, n)
     g_norm, l_norm = _spectral_norm(g), _spectral_norm(lmat)

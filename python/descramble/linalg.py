@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from . import _core
-from ._validation import square_matrix
+from ._validation import for_core, k_in_range, square_matrix
 
 
 def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
@@ -88,12 +86,8 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
     if k is None:
         kk = 0
     else:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"eigh: k must be an integer or None, got {type(k).__name__}")
-        if not 1 <= int(k) <= n:
-            raise ValueError(f"eigh: k must satisfy 1 <= k <= n = {n}, got {k}")
-        kk = int(k)
-    w, v = _core.eigh(arr, kk, not eigvals_only)
+        kk = k_in_range(k, n, "eigh")
+    w, v = _core.eigh(for_core(arr), kk, not eigvals_only)
     if eigvals_only:
         return w
     return w, v

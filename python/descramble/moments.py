@@ -13,12 +13,15 @@ keeps the digits that the one-pass formula ``sum x x^T - N m m^T`` loses.
 from __future__ import annotations
 
 import os
+import struct
 import zipfile
+import zlib
 from typing import Any, Union
 
 import numpy as np
 
 from . import _core
+from ._validation import as_batch, for_core, integer
 
 __all__ = ["Moments"]
 
@@ -27,25 +30,21 @@ _VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-
-def _as_batch(x: Any, n: int) -> np.ndarray:
-    """``x`` as a 2-D float32/float64 array of ``n`` columns, copied only when it must be."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Moments.update: expected a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[1] != n:
-        raise ValueError(
-            f"Moments.update: expected a 2-D array of shape (N, {n}), got shape {arr.shape}"
-        )
-    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4 and arr.dtype != np.float32:
-        arr = arr.astype(np.float32)  # float16: exact in float32
-    elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
-        arr = arr.astype(np.float64)  # integers, bools, long double
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr)  # views of packed records: misaligned data
-    return arr
+# What np.load and zipfile raise on damaged bytes: besides I/O and zip format
+# errors, a corrupted header can announce an unsupported zip version or
+# compression method (NotImplementedError), encryption (RuntimeError), a bad
+# deflate stream (zlib.error) or an undecodable name (UnicodeDecodeError).
+_CORRUPT_FILE_ERRORS = (
+    OSError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    UnicodeDecodeError,
+    struct.error,
+)
 
 
 class Moments:
@@ -89,11 +88,16 @@ class Moments:
     __slots__ = ("_core", "_updates")
 
     def __init__(self, n: int) -> None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"Moments: n must be an integer, got {type(n).__name__}")
+        n = integer(n, "Moments: n")
         if n < 1:
             raise ValueError(f"Moments: n must be >= 1, got {n}")
-        self._core = _core.Moments(int(n))
+        try:
+            self._core = _core.Moments(int(n))
+        except MemoryError:
+            gib = float(n) * float(n) * 8 / 2**30
+            raise MemoryError(
+                f"Moments: cannot allocate the {n} x {n} float64 scatter matrix ({gib:.3g} GiB)"
+            ) from None
         self._updates = 0
 
     # -- building -----------------------------------------------------------------
@@ -124,7 +128,7 @@ class Moments:
         """
         index = self._updates
         self._updates += 1
-        arr = _as_batch(x, self.n)
+        arr = as_batch(x, self.n)
         try:
             self._core.update(arr)
         except ValueError as exc:
@@ -196,10 +200,7 @@ class Moments:
         ValueError
             ``count - ddof <= 0`` (numpy would warn and return inf or NaN).
         """
-        if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
-            raise TypeError(
-                f"Moments.covariance: ddof must be an integer, got {type(ddof).__name__}"
-            )
+        integer(ddof, "Moments.covariance: ddof")
         dof = self.count - int(ddof)
         if dof <= 0:
             raise ValueError(
@@ -225,10 +226,7 @@ class Moments:
             asymmetric scatter or one with a negative diagonal, or a
             non-zero state with ``count == 0``.
         """
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
-            raise TypeError(
-                f"Moments.from_state: count must be an integer, got {type(count).__name__}"
-            )
+        integer(count, "Moments.from_state: count")
         mu = np.asarray(mean, dtype=np.float64)
         m2 = np.asarray(scatter, dtype=np.float64)
         if mu.ndim != 1 or mu.size < 1:
@@ -240,13 +238,17 @@ class Moments:
                 f"Moments.from_state: expected a scatter of shape ({mu.size}, {mu.size}), "
                 f"got shape {m2.shape}"
             )
-        if np.all(np.isfinite(m2)):
-            scale = float(np.max(np.abs(m2))) if m2.size else 0.0
-            if float(np.max(np.abs(m2 - m2.T))) > 1e-12 * scale:
-                raise ValueError("Moments.from_state: the scatter is not symmetric")
+        # Both triangles: the core reads the lower one only, and a NaN in the
+        # upper one would otherwise pass unnoticed.
+        for what, arr in (("mean", mu), ("scatter", m2)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"Moments.from_state: the {what} contains NaN or infinity")
+        scale = float(np.max(np.abs(m2))) if m2.size else 0.0
+        if float(np.max(np.abs(m2 - m2.T))) > 1e-12 * scale:
+            raise ValueError("Moments.from_state: the scatter is not symmetric")
         obj = cls.__new__(cls)
         try:
-            obj._core = _core.Moments(int(count), mu, m2)
+            obj._core = _core.Moments(int(count), for_core(mu), for_core(m2))
         except ValueError as exc:
             raise ValueError(f"Moments.from_state: {exc}") from None
         obj._updates = 0
@@ -326,7 +328,7 @@ class Moments:
             if str(exc).startswith(repr(name)):
                 raise
             raise ValueError(f"{name!r} is not a readable Moments file: {exc}") from None
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        except _CORRUPT_FILE_ERRORS as exc:
             raise ValueError(f"{name!r} is not a readable Moments file: {exc}") from None
         try:
             obj = cls.from_state(count, mean, scatter)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, nonempty_matrix
+from ._validation import as_float_array, check_finite, is_integer, nonempty_matrix
 from .spectral import ChebyshevFit, centred_dft2, chebyshev_fit
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -258,7 +258,7 @@ def chebyshev(
     result = chebyshev_fit(components, degree, x=x, centred=centred)
     comps = as_float_array(components, "chebyshev: components", ndim=2)
     k = comps.shape[1]
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+    if not is_integer(ncols) or ncols < 1:
         raise ValueError(f"chebyshev: ncols must be a positive integer, got {ncols!r}")
     cols = min(int(ncols), k)
     rows = -(-k // cols)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import integer, is_integer
 from .assignment import linear_sum_assignment
 
 __all__ = ["QAPResult", "quadratic_assignment"]
@@ -169,9 +170,7 @@ def _faq(
 ) -> QAPResult:
     n = A.shape[0]
     maximize = sign < 0
-    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral | np.integer):
-        raise TypeError(f"'maxiter' must be an integer, got {type(maxiter).__name__}")
-    maxiter = int(maxiter)
+    maxiter = integer(maxiter, "'maxiter'")
     if isinstance(P0, str) and P0 not in ("barycenter", "randomized"):
         raise ValueError("Invalid 'P0' parameter string")
     if maxiter <= 0:
@@ -319,11 +318,7 @@ def _two_opt(
 ) -> QAPResult:
     n = A.shape[0]
     guess = _pairs(partial_guess, "partial_guess", n)
-    if maxiter is not None and (
-        isinstance(maxiter, bool)
-        or not isinstance(maxiter, numbers.Integral | np.integer)
-        or maxiter < 0
-    ):
+    if maxiter is not None and (not is_integer(maxiter) or maxiter < 0):
         raise ValueError("'maxiter' must be a non-negative integer or None")
     perm = _initial_permutation(n, seeds, guess, P0, rng)
     if n == 0:

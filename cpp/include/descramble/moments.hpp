@@ -75,4 +75,11 @@ class Moments {
   mutable std::mutex mutex_;
 };
 
+// X^T X (full, symmetric) of a (rows x cols) float64 block read through
+// element strides: the blocked rank-k kernel of Moments::update with nothing
+// subtracted, multithreaded for large blocks. Throws std::invalid_argument
+// for cols < 1 and std::domain_error naming the first row with NaN/inf or a
+// magnitude of 1e100 or more.
+RowMatrixXd syrk(const double* data, Index rows, Index cols, Index row_stride, Index col_stride);
+
 }  // namespace descramble
