@@ -1,14 +1,15 @@
 """ds.eigh on both sides of every size crossover of the C++ solver.
 
-The solver switches code paths by size (cpp/src/eigh*.cpp): Eigen's solver up
-to n = 48 (kSmall); the fused unblocked reduction up to a trailing size of 256
-(kUnblocked) and panels of 32 (kPanel) above; the reflector-by-reflector
-back-transformation (column chunks of 64, 32, 8, 1) up to n = 176
-(kBackUnblocked), compact-WY blocks on column slabs of 64 above;
-divide-and-conquer leaves of at most 32 (kLeaf) solved by implicit QL. The
-threading policy (eigh.cpp) gives each phase all threads from its own size:
-back-transformation from n = 256, reduction from 448, divide and conquer from
-512. Each test checks a path against LAPACK (numpy) and against closed forms.
+The solver switches code paths by size, and each phase starts using threads
+from its own size; the sizes come from the core itself (_core.crossovers(),
+defined in cpp/src/eigh_internal.hpp and cpp/src/thread_policy.hpp), so these
+cases follow the crossovers when they are retuned. Paths: Eigen's solver up to
+eigh_small; the fused unblocked reduction up to a trailing size of
+eigh_reduction_unblocked and panels of eigh_reduction_panel above; the
+reflector-by-reflector back-transformation up to eigh_back_unblocked,
+compact-WY blocks above; divide-and-conquer leaves of at most eigh_dc_leaf
+solved by implicit QL. Each test checks a path against LAPACK (numpy) and
+against closed forms.
 """
 
 import numpy as np
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import _helpers
 import descramble as ds
+from descramble import _core
 
 EPS = np.finfo(np.float64).eps
 
@@ -26,8 +28,28 @@ EPS = np.finfo(np.float64).eps
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
 
-# Both sides of each crossover, and sizes whose last panel or leaf is ragged.
-CROSSOVER_SIZES = [48, 49, 64, 65, 70, 176, 177, 256, 257, 289]
+CROSSOVERS = _core.crossovers()
+
+
+def _both_sides(*sizes: int) -> list[int]:
+    return sorted({m for n in sizes for m in (n - 1, n)})
+
+
+# Both sides of each path crossover (the first size of the far side of an
+# "up to n" crossover is n + 1), and sizes whose last panel or leaf is ragged:
+# 70 (a leaf of 3 after two splits) and a trailing panel of one column.
+CROSSOVER_SIZES = sorted(
+    {
+        *_both_sides(
+            CROSSOVERS["eigh_small"] + 1,
+            2 * CROSSOVERS["eigh_dc_leaf"] + 1,
+            CROSSOVERS["eigh_back_unblocked"] + 1,
+            CROSSOVERS["eigh_reduction_unblocked"] + 1,
+        ),
+        70,
+        CROSSOVERS["eigh_reduction_unblocked"] + CROSSOVERS["eigh_reduction_panel"] + 1,
+    }
+)
 
 
 def _orthogonal(rng, n):
@@ -73,10 +95,13 @@ def test_every_path_matches_lapack(spectrum, n):
     np.testing.assert_allclose(w_only, w, rtol=0, atol=50 * n * EPS * scale)
 
 
-# Both sides of each phase's threading crossover (kBackParallelMin = 256,
-# kReduceParallelMin = 448, kDcParallelMin = 512), and above the old single
-# one (641); with one thread the same code runs with a team of one.
-THREAD_CROSSOVER_SIZES = [255, 256, 447, 448, 511, 512, 641]
+# Both sides of each phase's threading crossover, and a size above all of
+# them; with one thread the same code runs with a team of one.
+THREAD_CROSSOVER_SIZES = _both_sides(
+    CROSSOVERS["eigh_back_parallel_min"],
+    CROSSOVERS["eigh_reduce_parallel_min"],
+    CROSSOVERS["eigh_dc_parallel_min"],
+) + [CROSSOVERS["eigh_dc_parallel_min"] + 129]
 
 
 @pytest.mark.parametrize("threads", [1, None], ids=["one-thread", "all-threads"])

@@ -2,10 +2,11 @@
 
 A tridiagonal input passes the Householder reduction unchanged (its reflectors
 are trivial), so these matrices reach the tridiagonal solvers as written:
-divide and conquer with implicit-QL leaves of at most 32 for the pairs
-(cpp/src/eigh_tridiagonal_dc.cpp, eigh_tridiagonal_ql.cpp) and root-free QL
-for the eigenvalues alone (eigh_tridiagonal_values.cpp). Above n = 48 (below
-it Eigen's solver runs), sizes straddle the leaf size and its multiples.
+divide and conquer with implicit-QL leaves of at most eigh_dc_leaf for the
+pairs (cpp/src/eigh_tridiagonal_dc.cpp, eigh_tridiagonal_ql.cpp) and root-free
+QL for the eigenvalues alone (eigh_tridiagonal_values.cpp). Above eigh_small
+(below it Eigen's solver runs), sizes straddle the leaf size and its
+multiples; both sizes come from _core.crossovers().
 Small-integer entries give exact ties, exact splits and exact shifts: the QL
 steps where p = 0 or p r leaves the range of the one-division step, and
 secular equations whose poles coincide.
@@ -18,13 +19,17 @@ from hypothesis import strategies as st
 
 import _helpers
 import descramble as ds
+from descramble import _core
 
 EPS = np.finfo(np.float64).eps
 
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
-# kSmall + 1; two, three and four leaves of 32 and one more row; a ragged merge.
-SIZES = [49, 64, 65, 96, 97, 128, 129, 200]
+_LEAF = _core.crossovers()["eigh_dc_leaf"]
+_FIRST_PIPELINE_SIZE = _core.crossovers()["eigh_small"] + 1
+# The first size past Eigen's solver; two, three and four leaves and one more
+# row; a ragged merge.
+SIZES = [_FIRST_PIPELINE_SIZE] + [m * _LEAF + r for m in (2, 3, 4) for r in (0, 1)] + [200]
 
 
 def _tridiagonal(diagonal, off):
@@ -55,7 +60,7 @@ def test_small_integer_tridiagonals_match_lapack(seed):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    n=st.integers(49, 140),
+    n=st.integers(_FIRST_PIPELINE_SIZE, 140),
     seed=st.integers(0, 2**32 - 1),
     values=st.sampled_from([(0, 1), (-1, 1), (-2, 2)]),
 )

@@ -14,6 +14,7 @@ from numpy.linalg import LinAlgError
 
 import _helpers
 import descramble as ds
+from descramble import _core
 
 # The LAPACK reference runs on one BLAS thread (see conftest.single_threaded_blas).
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
@@ -84,9 +85,10 @@ def test_eigh_matches_lapack(family, n):
 
 @pytest.mark.parametrize("family", ["random", "ties", "gram"])
 def test_multithreaded_path_matches_lapack(family):
-    # n = 700 is above every phase's threading crossover (cpp/src/eigh.cpp), so
-    # all phases run on all threads: full, values-only and leading-k paths.
-    n = 700
+    # Above every phase's threading crossover (700 today), so all phases run
+    # on all threads: full, values-only and leading-k paths.
+    crossovers = _core.crossovers()
+    n = 188 + max(crossovers[f"eigh_{phase}_parallel_min"] for phase in ("reduce", "back", "dc"))
     rng = np.random.default_rng(7)
     a = _family(family, n, rng)
     w_ref, v_ref = np.linalg.eigh(a)

@@ -6,6 +6,7 @@
 namespace descramble::bindings {
 void bind_assignment(py::module_& m);
 void bind_build_info(py::module_& m);
+void bind_crossovers(py::module_& m);
 void bind_eigh(py::module_& m);
 void bind_eigh_leading(py::module_& m);
 void bind_moments(py::module_& m);
@@ -16,6 +17,7 @@ PYBIND11_MODULE(DESCRAMBLE_MODULE_NAME, m) {
   m.doc() = "descramble's C++ core (Eigen); use the public API in descramble.*";
   descramble::bindings::bind_assignment(m);
   descramble::bindings::bind_build_info(m);
+  descramble::bindings::bind_crossovers(m);
   descramble::bindings::bind_eigh(m);
   descramble::bindings::bind_eigh_leading(m);
   descramble::bindings::bind_moments(m);

@@ -33,18 +33,16 @@ constexpr Index kFewFree = 16;
 
 // Up to nc / kProbeFree free columns, the rows of a batch first check the
 // free columns alone (a gather touching at most ~1 in 4 of a row's cache
-// lines). Measured on integer costs: 32 cuts the row scans at n = 8192 by 5x
-// (the search ends at the first probe that hits) for ~1.7x less time; at
-// n <= 4096 it is within the noise of 64.
+// lines). On large integer problems the search mostly ends at the first
+// probe that hits, which saves most full row scans (docs/tuning.md).
 constexpr Index kProbeFree = 32;
 
 // Immediate re-processings allowed per row in one augmenting row reduction:
 // nc / kBudgetDivisor, between 1 / 4 and kBudgetMax. The cap matters because
-// in floating point the exchanges can cycle on tiny gaps. Measured on uniform
-// costs: a re-processing is a cheap read-only pass over a row, a shortest-path
-// row scan also updates the distances, and once the matrix leaves the cache
-// (n >= 2048) a longer reduction saves more row scans than it costs (up to
-// 1.5x faster at n = 4096 .. 8192), while at n <= 256 it does not pay.
+// in floating point the exchanges can cycle on tiny gaps. A re-processing is
+// a cheap read-only pass over a row, a shortest-path row scan also updates
+// the distances: once the matrix leaves the cache a longer reduction saves
+// more row scans than it costs, while on small matrices it does not pay.
 constexpr Index kBudgetDivisor = 512;
 constexpr Index kBudgetMax = 16;
 
@@ -436,8 +434,8 @@ class Solver {
   // Columns at the current minimum distance are taken as a batch (JV's SCAN
   // list), which saves minimum scans on integer costs full of ties; and a
   // batch stops as soon as a free column is reached at that same distance
-  // (the path is then shortest), which on integer costs saves about 40% of
-  // the row scans. Columns of the batch whose rows were not scanned keep
+  // (the path is then shortest), which on integer costs saves many of the
+  // row scans. Columns of the batch whose rows were not scanned keep
   // their duals (their distance equals the path's).
   void augment(Index f) {
     std::fill(d_.begin(), d_.end(), kInf);

@@ -10,65 +10,23 @@
 
 #include "eigh_internal.hpp"
 #include "layout_copy.hpp"
-
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "thread_policy.hpp"
 
 namespace descramble {
 
 namespace {
 
-// Below this size Eigen's unblocked solver is as fast as the blocked pipeline.
-constexpr Index kSmall = 48;
-// The threading policy, per phase: below these sizes a phase runs on one
-// thread. Measured on a 2-core EPYC (Zen 4), best of 10, one thread -> two:
-//   reduction       n = 384: 3.6 -> 2.7..3.8 ms, 448: 5.5 -> 3.8, 512: 8.5 -> 5.9
-//   back-transform  n = 256: 1.16 -> 0.70 ms, 384: 3.96 -> 1.88, 512: 9.2 -> 4.3
-//   divide and conquer n = 256: 1.5 -> 21 ms, 384: 4.9 -> 50, 512: 9.4 -> 7.1
-// Below n = 512 divide and conquer runs its merges as many short parallel
-// loops, and each fork/join waits for a time slice whenever the other core
-// is busy; from 512 it solves the two halves on a thread each.
-constexpr Index kReduceParallelMin = 448;
-constexpr Index kDcParallelMin = 512;
-constexpr Index kBackParallelMin = 256;
-
-// Limits the OpenMP threads of the calling thread (Eigen's GEMM and our own
-// parallel loops both follow omp_get_max_threads(), a per-thread setting) to
-// one for the lifetime of the guard when `one_thread` is set.
-class ThreadLimit {
- public:
-  explicit ThreadLimit(bool one_thread) {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-    saved_ = omp_get_max_threads();
-    if (one_thread) omp_set_num_threads(1);
-#else
-    (void)one_thread;
-#endif
-  }
-  ~ThreadLimit() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-    omp_set_num_threads(saved_);
-#endif
-  }
-  ThreadLimit(const ThreadLimit&) = delete;
-  ThreadLimit& operator=(const ThreadLimit&) = delete;
-
- private:
-  int saved_ = 1;
-};
-
 // The reduction to tridiagonal form of a (lower triangle), on the threads the
 // policy gives it.
 void reduce(const Eigen::Ref<const RowMatrixXd>& a, detail::ColMatrixXd& work, VectorXd& d,
             VectorXd& e, VectorXd& tau) {
-  const ThreadLimit threads(a.rows() < kReduceParallelMin);
+  const detail::ThreadLimit threads(a.rows() < detail::kEighReduceParallelMin);
   work = detail::column_major_copy(a);
   detail::tridiagonalize(work, d, e, tau);
 }
 
 void back_transform(const detail::ColMatrixXd& work, const VectorXd& tau, detail::ColMatrixXd& z) {
-  const ThreadLimit threads(work.rows() < kBackParallelMin);
+  const detail::ThreadLimit threads(work.rows() < detail::kEighBackParallelMin);
   detail::apply_householder_q(work, tau, z);
 }
 
@@ -137,7 +95,7 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
     out.vectors.resize(0, 0);
     return out;
   }
-  if (n <= kSmall) return eigh_small(a, compute_vectors);
+  if (n <= detail::kEighSmall) return eigh_small(a, compute_vectors);
   detail::ColMatrixXd work;
   VectorXd d, e, tau;
   reduce(a, work, d, e, tau);
@@ -148,7 +106,7 @@ EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors) {
   }
   detail::ColMatrixXd z;
   {
-    const ThreadLimit threads(n < kDcParallelMin);
+    const detail::ThreadLimit threads(n < detail::kEighDcParallelMin);
     detail::tridiagonal_eigen_dc(d, e, z);
   }
   back_transform(work, tau, z);
@@ -168,9 +126,10 @@ EighResult eigh_largest(const Eigen::Ref<const RowMatrixXd>& a, Index k, bool co
                                 ", got " + std::to_string(k));
   }
   EighResult out;
-  if (n <= kSmall || 8 * k > n) {
+  if (n <= detail::kEighSmall || detail::kInverseIterationRatio * k > n) {
     // Many pairs: the full solve is the fast way to all of them.
-    EighResult full = n <= kSmall ? eigh_small(a, compute_vectors) : eigh(a, compute_vectors);
+    EighResult full =
+        n <= detail::kEighSmall ? eigh_small(a, compute_vectors) : eigh(a, compute_vectors);
     out.values = full.values.tail(k);
     if (compute_vectors) out.vectors = full.vectors.rightCols(k);
     return out;

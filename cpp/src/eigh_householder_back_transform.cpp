@@ -9,24 +9,22 @@
 #include <vector>
 
 #include "eigh_internal.hpp"
+#include "thread_policy.hpp"
 
 namespace descramble::detail {
 
 namespace {
 
 // Reflectors per compact-WY block. Wider blocks make wider GEMM inner sizes,
-// but building T and V T and the zero upper triangle of V cost O(n^2 b): on one
-// Zen 4 core 32 beat 64 by 10-17% at n = 256 .. 1024 (Eigen's GEMM is already at
-// speed at inner size 32); 128 is 5% ahead at n = 2048.
+// but building T and V T and the zero upper triangle of V cost O(n^2 b), and
+// Eigen's GEMM already runs at speed at inner size 32: narrow blocks win up
+// to n of about 1.5k, wide ones beyond (docs/tuning.md).
 constexpr Index kBackBlockSmall = 32;
 constexpr Index kBackBlockLarge = 128;
 constexpr Index kBackBlockSwitch = 1536;
-// Up to this n the reflectors are applied one at a time (measured crossover).
-constexpr Index kBackUnblocked = 176;
 // Columns of Z per task of the blocked path: an eighth of them, 64 .. 256.
 // At least eight tasks let a thread whose partner core is busy take over the
-// partner's share; wider slabs make wider GEMMs (two threads, n = 1024: 36 ms
-// with 64 columns, 30 with 256; n = 4096: 2.15 s and 1.89 s).
+// partner's share; wider slabs make wider, faster GEMMs.
 constexpr Index kSlabMin = 64;
 constexpr Index kSlabMax = 256;
 
@@ -135,7 +133,7 @@ void apply_householder_q(const ColMatrixXd& reflectors, const VectorXd& tau, Col
   // is entered even for a single slab (z with a few columns): the threads
   // then share the building of the blocks, and Eigen, seeing an active team,
   // keeps every GEMM on its calling thread instead of forking per product.
-#pragma omp parallel if (thread_count() > 1)
+#pragma omp parallel if (max_threads() > 1)
   {
 #pragma omp for schedule(dynamic, 1)
     for (Index blk = 0; blk < blocks; ++blk) {

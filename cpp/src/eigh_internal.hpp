@@ -14,22 +14,30 @@
 
 #include "descramble/types.hpp"
 
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
-
 namespace descramble::detail {
 
-// Threads the calling thread's OpenMP setting allows (1 without OpenMP).
-inline int thread_count() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 using ColMatrixXd = Eigen::MatrixXd;
+
+// Where the solver changes path (matrix order n; the thread crossovers are in
+// thread_policy.hpp). Both sides of each are tested.
+//
+// Up to this n Eigen's one-stage solver is as fast as the blocked pipeline,
+// whose setup (copies, blocks, recursion) does not pay on tiny matrices.
+constexpr Index kEighSmall = 48;
+// Reflectors per panel of the blocked reduction (LAPACK dlatrd's nb).
+constexpr Index kReductionPanel = 32;
+// Trailing size the reduction finishes column by column: below it the
+// panels' rank-2k GEMMs are too small to beat the fused unblocked sweep.
+constexpr Index kReductionUnblocked = 256;
+// Up to this n the back-transformation applies one reflector at a time, the
+// minimal 2 n^3 flops on contiguous rows; above it compact-WY blocks win
+// because their GEMMs run at speed.
+constexpr Index kBackUnblocked = 176;
+// Divide-and-conquer sub-problems of at most this order are solved by QL.
+constexpr Index kDcLeaf = 32;
+// eigh_largest computes only k vectors (inverse iteration) when
+// kInverseIterationRatio * k <= n; for more pairs the full solve is faster.
+constexpr Index kInverseIterationRatio = 8;
 
 // Tridiagonal form of the symmetric matrix whose lower triangle is in `a`
 // (column-major, overwritten). On return `d` (n) and `e` (n-1) hold the

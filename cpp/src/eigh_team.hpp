@@ -4,9 +4,9 @@
 // The reduction to tridiagonal form synchronises its threads a few times per
 // column (thousands of times per solve). An OpenMP barrier spins on a core and
 // then sleeps; when another process holds the partner's core, every barrier
-// waits a scheduler time slice (measured: 7 ms per symmetric matrix-vector
-// product instead of 50 us on a busy 2-core machine). This barrier spins
-// briefly and then yields, so a partner thread waiting for a core gets it.
+// waits a scheduler time slice, which is orders of magnitude longer than the
+// matrix-vector product between two barriers. This barrier spins briefly and
+// then yields, so a partner thread waiting for a core gets it.
 #pragma once
 
 #include <atomic>

@@ -23,23 +23,16 @@
 #include <vector>
 
 #include "eigh_internal.hpp"
-
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "thread_policy.hpp"
 
 namespace descramble::detail {
 
 namespace {
 
-constexpr Index kLeaf = 32;             // sub-problems solved by implicit QR
-constexpr Index kParallelHalves = 512;  // solve the two top halves concurrently from here
-
 constexpr double kEps = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff
 constexpr int kMaxSecularIterations = 200;
-constexpr double kFinalStep = 1e-9;            // relative model step after which a root is accepted
-constexpr Index kRowBlock = 256;               // rows per task of the Gu-Eisenstat products
-constexpr Index kParallelProduct = 256 * 256;  // entries of a merge product split among threads
+constexpr double kFinalStep = 1e-9;  // relative model step after which a root is accepted
+constexpr Index kRowBlock = 256;     // rows per task of the Gu-Eisenstat products
 
 // Where the support of an eigenvector column lies in a merge: the top half,
 // both halves (after a deflating rotation mixed them), or the bottom half.
@@ -181,7 +174,7 @@ class DivideAndConquer {
       : d_(d), e_(e), q_(q), failed_(failed) {}
 
   void solve(Index lo, Index n, bool top) {
-    if (n <= kLeaf) {
+    if (n <= kDcLeaf) {
       leaf(lo, n);
       return;
     }
@@ -190,7 +183,7 @@ class DivideAndConquer {
     // T = diag(T1, T2) + |beta| u u^T with u = e_{n1-1} + sign(beta) e_{n1}.
     d_[lo + n1 - 1] -= std::abs(beta);
     d_[lo + n1] -= std::abs(beta);
-    if (top && n >= kParallelHalves && thread_count() > 1) {
+    if (top && n >= kEighDcParallelMin && max_threads() > 1) {
       // The halves are independent: one thread each, with everything inside
       // them sequential (Eigen and our loops see an active parallel region).
       // Only the last merge then uses all threads.
@@ -215,7 +208,7 @@ class DivideAndConquer {
       return;
     }
     // The coupling e_[lo + n - 1] belongs to the parent merge: work on a copy.
-    double sub[kLeaf];
+    double sub[kDcLeaf];
     for (Index i = 0; i + 1 < n; ++i) sub[i] = e_[lo + i];
     if (!tridiagonal_ql_vectors(d_.data() + lo, sub, n, &q_(lo, lo), q_.rows())) failed_ = true;
   }
@@ -319,7 +312,7 @@ class DivideAndConquer {
       kept_aside.col(i) = qb.col(deflated[i]);
       aside_of[deflated[i]] = i;
     }
-#pragma omp parallel for schedule(static) if (n > 256)
+#pragma omp parallel for schedule(static) if (n >= kDcMergeCopyParallelMin)
     for (Index c = 0; c < n; ++c) {
       const Pair& pr = pairs[c];
       if (pr.source >= 0) {
@@ -342,7 +335,7 @@ class DivideAndConquer {
     }
     // delta(i, j) = dk_i - lambda_j, one column per root.
     ColMatrixXd& delta = u;
-#pragma omp parallel for schedule(dynamic, 8) if (k > 64)
+#pragma omp parallel for schedule(dynamic, 8) if (k >= kDcSecularParallelMin)
     for (Index j = 0; j < k; ++j) {
       lambda[j] = secular_root(dk.data(), zk.data(), k, rho, j, &delta(0, j));
     }
@@ -351,7 +344,7 @@ class DivideAndConquer {
     // Rows in blocks, columns innermost-outer, so that delta is read by columns.
     std::vector<double> prod(k);
     const Index row_blocks = (k + kRowBlock - 1) / kRowBlock;
-#pragma omp parallel for schedule(static) if (k > 64)
+#pragma omp parallel for schedule(static) if (k >= kDcSecularParallelMin)
     for (Index rb = 0; rb < row_blocks; ++rb) {
       const Index i0 = rb * kRowBlock, i1 = std::min(k, i0 + kRowBlock);
       for (Index i = i0; i < i1; ++i) prod[i] = -delta(i, i);
@@ -370,7 +363,7 @@ class DivideAndConquer {
     }
     std::vector<double> zhat(k);
     for (Index i = 0; i < k; ++i) zhat[i] = std::copysign(std::sqrt(std::abs(prod[i])), zk[i]);
-#pragma omp parallel for schedule(static) if (k > 64)
+#pragma omp parallel for schedule(static) if (k >= kDcSecularParallelMin)
     for (Index j = 0; j < k; ++j) {
       auto col = delta.col(j);
       for (Index i = 0; i < k; ++i) col[i] = zhat[i] / col[i];
@@ -391,7 +384,8 @@ class DivideAndConquer {
     // parallel GEMM synchronises by busy-waiting, which stalls for a time
     // slice whenever the other core is taken by another process.
     const Index k = u.cols();
-    const Index chunks = nr * k >= kParallelProduct ? std::min<Index>(thread_count(), k) : 1;
+    const Index chunks =
+        nr * k >= kDcProductParallelEntries ? std::min<Index>(max_threads(), k) : 1;
     ColMatrixXd qs(nr, m), us(m, k);
 #pragma omp parallel num_threads(static_cast<int>(chunks)) if (chunks > 1)
     {
@@ -402,7 +396,7 @@ class DivideAndConquer {
         const Index c0 = k * ch / chunks, c1 = k * (ch + 1) / chunks;
         // The rows of U that meet this part, gathered a column at a time:
         // copying whole rows of the column-major U strides through all of
-        // it and was 15% of divide and conquer at n = 512..2048.
+        // it, a visible share of the whole divide and conquer.
         for (Index j = c0; j < c1; ++j) {
           const double* from = &u(0, j);
           double* to = &us(0, j);

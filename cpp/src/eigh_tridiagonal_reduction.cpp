@@ -1,7 +1,7 @@
 // Blocked Householder tridiagonalisation (the dsytrd/dlatrd scheme, lower
 // triangle).
 //
-// A panel of kPanel columns is reduced with matrix-vector work while the
+// A panel of kReductionPanel columns is reduced with matrix-vector work while the
 // trailing matrix stays untouched; the panel's reflectors V and the vectors
 // W = tau (A - V W^T - W V^T) v are accumulated so that the whole trailing
 // update is one symmetric rank-2k update A -= V W^T + W V^T, done as GEMMs on
@@ -23,18 +23,13 @@
 
 #include "eigh_internal.hpp"
 #include "eigh_team.hpp"
-
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "thread_policy.hpp"
 
 namespace descramble::detail {
 
 namespace {
 
-constexpr Index kPanel = 32;       // reflectors per panel (dlatrd's nb)
-constexpr Index kUnblocked = 256;  // trailing size finished without panels (measured)
-constexpr Index kTile = 128;       // column tile of the rank-2k trailing update
+constexpr Index kTile = 128;  // column tile of the rank-2k trailing update
 
 // y[0:m] += L[:, c0:c1] contribution of the symmetric matrix whose lower
 // triangle is the m x m block at `a` (leading dimension lda). Four columns per
@@ -196,7 +191,7 @@ struct Team {
   // Per-thread partial sums, a cache line apart so that writes do not collide.
   struct alignas(64) Sums {
     double norm2 = 0, dot = 0;
-    double p[kPanel] = {}, q[kPanel] = {};
+    double p[kReductionPanel] = {}, q[kReductionPanel] = {};
   };
   std::vector<Sums> scratch;
   // Scalars one thread produces for all (written before a barrier).
@@ -351,44 +346,39 @@ void tridiagonalize(ColMatrixXd& a, VectorXd& d, VectorXd& e, VectorXd& tau) {
   if (n == 0) return;
   ColMatrixXd w;
   Index blocked_end = 0;  // columns reduced by full panels
-  while (n - blocked_end > kUnblocked) blocked_end += kPanel;
+  while (n - blocked_end > kReductionUnblocked) blocked_end += kReductionPanel;
   if (blocked_end > 0) {
-    w.resize(n, kPanel);
-    ColMatrixXd vw(n, 2 * kPanel), wv(n, 2 * kPanel);
+    w.resize(n, kReductionPanel);
+    ColMatrixXd vw(n, 2 * kReductionPanel), wv(n, 2 * kReductionPanel);
     // Every panel and its trailing update, by member t of the team.
     auto reduce_panels = [&](Team& team, int t) {
-      for (Index j0 = 0; j0 < blocked_end; j0 += kPanel) {
-        reduce_panel_team(a, j0, kPanel, d, e, tau, w, team, t);
+      for (Index j0 = 0; j0 < blocked_end; j0 += kReductionPanel) {
+        reduce_panel_team(a, j0, kReductionPanel, d, e, tau, w, team, t);
         // The rank-2k operands [V W] and [W V] below the panel, copied by the
         // rows each thread owned in the panel (no barrier needed before).
-        const Index m = n - j0 - kPanel;
-        const RowRange rr = own_rows(n - j0, t, team.threads, kPanel);
+        const Index m = n - j0 - kReductionPanel;
+        const RowRange rr = own_rows(n - j0, t, team.threads, kReductionPanel);
         if (rr.size() > 0) {
-          auto vp = a.block(j0 + rr.lo, j0, rr.size(), kPanel);
-          auto wp = w.block(rr.lo, 0, rr.size(), kPanel);
-          const Index row = rr.lo - kPanel;
-          vw.block(row, 0, rr.size(), kPanel) = vp;
-          vw.block(row, kPanel, rr.size(), kPanel) = wp;
-          wv.block(row, 0, rr.size(), kPanel) = wp;
-          wv.block(row, kPanel, rr.size(), kPanel) = vp;
+          auto vp = a.block(j0 + rr.lo, j0, rr.size(), kReductionPanel);
+          auto wp = w.block(rr.lo, 0, rr.size(), kReductionPanel);
+          const Index row = rr.lo - kReductionPanel;
+          vw.block(row, 0, rr.size(), kReductionPanel) = vp;
+          vw.block(row, kReductionPanel, rr.size(), kReductionPanel) = wp;
+          wv.block(row, 0, rr.size(), kReductionPanel) = wp;
+          wv.block(row, kReductionPanel, rr.size(), kReductionPanel) = vp;
         }
         if (t == 0) team.next_tile.store(0, std::memory_order_relaxed);
         team.barrier.wait();
-        rank2k_update_team(a, j0 + kPanel, m, vw, wv, team);
+        rank2k_update_team(a, j0 + kReductionPanel, m, vw, wv, team);
         team.barrier.wait();
       }
     };
-    const int threads = thread_count();
+    const int threads = max_threads();
     Team team(threads, n);
 #pragma omp parallel num_threads(threads)
     {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-      const int t = omp_get_thread_num();
-      const int got = omp_get_num_threads();
-#else
-      const int t = 0;
-      const int got = 1;
-#endif
+      const int t = thread_id();
+      const int got = team_size();
       if (got == threads) {
         reduce_panels(team, t);
       } else if (t == 0) {

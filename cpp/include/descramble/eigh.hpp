@@ -20,8 +20,8 @@ struct EighResult {
 // non-square matrix, std::domain_error for non-finite entries and
 // std::runtime_error if an iteration fails to converge. Without vectors the
 // tridiagonal eigenvalues come from implicit QL. Uses the calling thread's
-// OpenMP thread count on large matrices, one thread below the crossover
-// measured in cpp/src/eigh.cpp.
+// OpenMP thread count on large matrices, one thread below each phase's
+// crossover (cpp/src/thread_policy.hpp, listed by crossovers()).
 EighResult eigh(const Eigen::Ref<const RowMatrixXd>& a, bool compute_vectors = true);
 
 // The k largest eigenpairs, returned in ascending order (as numpy would order

@@ -1,0 +1,97 @@
+// The core's one thread policy: the OpenMP wrappers every parallel kernel
+// uses, and every size from which a kernel lets more than one thread work.
+//
+// All parallel work follows the calling thread's OpenMP setting
+// (omp_get_max_threads(), a per-thread value that threadpoolctl and
+// omp_set_num_threads change). Below each crossover the work is too short to
+// repay waking a second thread, and on a shared machine far shorter than the
+// scheduler time slice a woken thread may wait for its core. The reasons and
+// the bench/ cases that measure them are in docs/tuning.md; descramble::
+// crossovers() (and _core.crossovers() in Python) lists the values by name so
+// that tests place their cases on both sides of each one.
+#pragma once
+
+#include "descramble/types.hpp"
+
+#ifdef DESCRAMBLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace descramble::detail {
+
+// Threads the calling thread's OpenMP setting allows (1 without OpenMP).
+inline int max_threads() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// This thread's number in the innermost parallel region (0 outside one).
+inline int thread_id() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// The team actually granted, which can be smaller than requested (nested
+// regions, thread limits): callers split work by the requested count and let
+// each thread also take the shares of absent ones, so none is ever skipped.
+inline int team_size() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+// Limits the calling thread's OpenMP threads (which Eigen's GEMM and our own
+// parallel loops both follow) to one for the lifetime of the guard when
+// `one_thread` is set; restores the previous setting on exit.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(bool one_thread) {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+    saved_ = omp_get_max_threads();
+    if (one_thread) omp_set_num_threads(1);
+#else
+    (void)one_thread;
+#endif
+  }
+  ~ThreadLimit() {
+#ifdef DESCRAMBLE_HAVE_OPENMP
+    omp_set_num_threads(saved_);
+#endif
+  }
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int saved_ = 1;
+};
+
+// Eigensolver phases (matrix order n): each phase runs on one thread below
+// its own crossover, because they parallelise differently.
+//
+// The reduction is half memory-bound matrix-vector work synchronised a few
+// times per column; two threads only win once a column's work is long.
+constexpr Index kEighReduceParallelMin = 448;
+// The back-transformation is GEMM-rich and splits into independent column
+// slabs, so it pays from a smaller size than the other phases.
+constexpr Index kEighBackParallelMin = 256;
+// Divide and conquer below this runs its merges as many short parallel loops
+// whose fork/join waits for a time slice whenever the other core is busy;
+// from here it solves the two top halves on a thread each instead.
+constexpr Index kEighDcParallelMin = 512;
+// Inside one divide-and-conquer merge of order n with k undeflated roots:
+// reordering the columns, and finding the roots and Gu-Eisenstat's z.
+constexpr Index kDcMergeCopyParallelMin = 256;
+constexpr Index kDcSecularParallelMin = 64;
+// Entries of a merge's eigenvector product (rows x columns) from which its
+// column ranges go to separate threads, one single-threaded GEMM each.
+constexpr Index kDcProductParallelEntries = Index{256} * 256;
+
+}  // namespace descramble::detail
