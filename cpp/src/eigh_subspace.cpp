@@ -20,6 +20,7 @@
 
 #include "descramble/eigh_leading.hpp"
 #include "eigh_internal.hpp"
+#include "thread_policy.hpp"
 
 namespace descramble {
 
@@ -115,7 +116,7 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
   const Index stripes = (n + kStripe - 1) / kStripe;
   // Every stripe does n x 256 multiply-adds per column of x: equal shares.
   // Inside the parallel region Eigen's products run on the calling thread.
-#pragma omp parallel for schedule(dynamic, 1) num_threads(detail::thread_count())
+#pragma omp parallel for schedule(dynamic, 1) num_threads(detail::max_threads())
   for (Index s = 0; s < stripes; ++s) {
     const Index r0 = s * kStripe;
     const Index h = std::min(kStripe, n - r0);
