@@ -23,7 +23,7 @@ import descramble as ds
 pytest.importorskip("matplotlib")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SCRIPTS = ["isotropic", "linear_network", "convolution", "deernet_analysis"]
+SCRIPTS = ["isotropic", "linear_network", "convolution", "deernet_analysis", "transformer_mlp"]
 
 
 def load(name: str):
@@ -354,11 +354,54 @@ def test_random_smooth_control_has_the_layers_singular_values_and_smooth_rows():
     assert np.argmax(power) <= 1
 
 
+# --- a GPT-style transformer: every MLP descrambled and permuted --------------------------
+
+
+@pytest.fixture(scope="module")
+def transformer(tmp_path_factory):
+    pytest.importorskip("torch")
+    return run_quick(tmp_path_factory, "transformer_mlp")
+
+
+def test_transformer_learns_the_sequence_task(transformer):
+    train = transformer[1]["train"]
+    assert train["loss_last"] < 0.8 * train["loss_first"]
+    assert train["held_out_accuracy"] > 1.5 / 16  # above chance among the 16 tokens
+
+
+def test_transformer_every_mlp_layer_is_descrambled_and_certified(transformer):
+    numbers = transformer[1]
+    layers = numbers["layers"]
+    assert list(layers) == [f"blocks.{i}.fc1" for i in range(numbers["model"]["blocks"])]
+    for name, layer in layers.items():
+        # Every position of every held-out sequence is a sample: 8 batches of 64 x 24.
+        assert layer["samples"] == 8 * 64 * 24, name
+        rot, perm = layer["orthogonal"], layer["permutation"]
+        assert rot["gap"] < 1e-8, name  # the orthogonal optimum attains the bound
+        assert rot["objective"] == pytest.approx(rot["lower_bound"], rel=1e-8)
+        # Permutations are orthogonal: bounded below by the same bound, and no worse
+        # than the order training left (the identity is one of them).
+        assert perm["lower_bound"] == pytest.approx(rot["lower_bound"], rel=1e-12)
+        assert perm["objective"] >= rot["objective"] * (1 - 1e-9), name
+        assert perm["objective"] <= layer["trained_order_objective"] * (1 + 1e-12), name
+        assert perm["gap"] == pytest.approx(
+            (perm["objective"] - perm["lower_bound"]) / abs(perm["lower_bound"]), rel=1e-9
+        )
+
+
+def test_transformer_permuted_model_computes_the_same_function(transformer):
+    # In float64 only the order of fc2's sums changes: rounding level, far below 1e-5.
+    numbers = transformer[1]
+    assert numbers["max_output_change_after_permute"] < 1e-12 * numbers["max_output"]
+
+
 # --- every script runs from the command line -------------------------------------------
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_runs_quick(name, tmp_path):
+    if name == "transformer_mlp":
+        pytest.importorskip("torch")
     script = EXAMPLES / f"{name}.py"
     if not script.exists():
         pytest.fail(f"missing example {script}")

@@ -282,3 +282,20 @@ def test_descrambled_gpt_mlp_permutation_preserves_outputs():
         dt.permute(model, name, P)
     with torch.no_grad():
         torch.testing.assert_close(model(batches[0]), before, rtol=0, atol=1e-5)
+
+
+def test_capture_into_a_sketch():
+    Sketch = getattr(ds, "Sketch", None)
+    if Sketch is None:
+        pytest.skip("ds.Sketch is not in this build")
+    model = _gpt()
+    batches = _tokens([3, 5], seed=13)
+    got = dt.capture(model, "blocks.0.fc1", batches, statistics=lambda n: Sketch(n, 4))
+    sketch = got["blocks.0.fc1"]
+    # Fewer rows than the capture buffer holds: one update with the same float32 rows.
+    rows = _rows([_gpt_hidden(model, b, "pre")[0] for b in batches]).astype(np.float32)
+    ref = Sketch(HIDDEN, 4).update(rows)
+    assert isinstance(sketch, Sketch)
+    assert sketch.count == ref.count == rows.shape[0]
+    np.testing.assert_array_equal(sketch.mean, ref.mean)
+    np.testing.assert_array_equal(ds.descramble(sketch).P, ds.descramble(ref).P)
