@@ -250,7 +250,7 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
     the outcome of the permutation descrambler on a scrambled n = 128 layer.
     """
     rng = np.random.default_rng(seed)
-    n_samples = 10_000 if quick else 200_000
+    n_samples = 5_000 if quick else 200_000
     numbers: dict = {"n_samples": n_samples}
     panels = []
     for n in SIZES:
