@@ -1,4 +1,4 @@
-"""Isotropic input: descrambling a linear layer reveals exactly its SVD (PAPER.md section 5.1).
+"""Isotropic input: descrambling a linear layer converges to its SVD at the sampling rate.
 
 With ``E[x x^T] = c I`` the Gram matrix of the hidden data ``s = W x`` is
 ``G / N -> c W W^T``, so the descrambler tends to ``P = T U_W^T`` and the
@@ -12,8 +12,15 @@ of ``P W`` from ``T Sigma_W V_W^T`` in a way that ignores what the data cannot
 determine (signs of the principal components, rotations inside each tied cos/sin
 pair of ``T``): for every tied block ``B`` of smoothness eigenvalues it compares
 ``(P W)^T T_B T_B^T (P W)`` with ``V_W Sigma_B^2 V_W^T``. The error falls like
-``N^-1/2`` (the sampling error of the second moment); the log-log slope over N is
-printed and drawn.
+``N^-1/2`` (the sampling error of the second moment).
+
+Claim, figure, number (``--quick`` prints them as JSON): the error of ``P W``
+against ``T Sigma_W V_W^T`` falls like ``N^-1/2``; ``slope``, the log-log slope of
+the root-mean-square error over repeats against N, is -0.52 in the full run
+(N = 2,000 to 2,000,000) and within -0.65..-0.35 in the quick one; figure
+``isotropic_error_vs_n.png``. (With the exact Gram matrix ``c W W^T`` the
+descrambler is ``T U_W^T`` by construction, so the limit itself carries no
+information; the rate at which samples approach it does.)
 
 Run: ``python examples/isotropic.py --out figures/isotropic [--quick]``.
 """
@@ -60,8 +67,8 @@ def svd_error(result, W: np.ndarray, sigma: np.ndarray, V: np.ndarray) -> float:
 def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> dict:
     """Descramble isotropic data through one linear layer at growing sample sizes.
 
-    Returns the sample sizes, the root-mean-square error over repeats at each, the
-    log-log slope of that error against N, and the error of the exact limit.
+    Returns the sample sizes, the root-mean-square error over repeats at each and
+    the log-log slope of that error against N.
     """
     rng = np.random.default_rng(seed)
     n_hidden, n_in, c = 16, 8, 2.0
@@ -80,12 +87,9 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
     rms = np.sqrt(np.mean(errors**2, axis=1))
     slope = loglog_slope(sizes, rms)
 
-    # The N -> infinity limit, straight from the exact Gram matrix c W W^T.
-    limit_error = svd_error(ds.descramble(ds.Gram(c * W @ W.T)), W, sigma, V)
-
     if figures:
         _figures(out, sizes, errors, rms, slope, W, sigma, V, result)
-    return {"sizes": sizes, "mean_error": rms, "slope": slope, "limit_error": limit_error}
+    return {"sizes": sizes, "mean_error": rms, "slope": slope}
 
 
 def _figures(out, sizes, errors, rms, slope, W, sigma, V, result) -> None:

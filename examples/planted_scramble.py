@@ -4,9 +4,9 @@ Hidden data whose neuron-to-neuron correlation is a smooth periodic function of
 neuron distance (a few low Fourier modes plus noise) is scrambled by an unknown
 random permutation. The permutation descrambler of the Fourier smoothness
 operator puts the neurons back in order, up to the symmetries of that operator
-(cyclic shifts and reflections), as in section 5 of PAPER.md (Sule, Spencer,
-Czaja, Appl. Comput. Harmon. Anal. 79 (2025) 101793,
-doi:10.1016/j.acha.2025.101793).
+(cyclic shifts and reflections), the experiment of Sule, Spencer, Czaja (Appl.
+Comput. Harmon. Anal. 79 (2025) 101793, doi:10.1016/j.acha.2025.101793) on
+convolutional layers scrambled by a permutation.
 
     python examples/planted_scramble.py --out DIR [--n 64] [--seed 0] [--quick]
 

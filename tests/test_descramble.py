@@ -272,19 +272,31 @@ def test_P_is_T_times_U_transpose(kind, order, n):
         np.testing.assert_allclose(r.P, r.T @ r.U.T, rtol=0, atol=1e-13 * np.sqrt(n))
 
 
-@pytest.mark.parametrize("lam_shift", [0.0, -0.5], ids=["nonnegative", "negative"])
 @pytest.mark.parametrize("k", [1, 5, 9])
-def test_objective_from_factors_is_the_trace(k, lam_shift):
-    # The syrk form <G, U diag(lam) U^T> (lam >= 0) and the G @ U form (any lam)
-    # both equal sum_i lam_i u_i^T G u_i, checked against an explicit loop.
+@pytest.mark.parametrize("kind, order", KIND_ORDERS + [("fourier", 4)], ids=KO_IDS + ["fourier-4"])
+def test_certified_objective_is_the_trace_of_any_P(kind, order, k):
+    # tr(P^T L P G) for an arbitrary P with orthonormal rows, not only the
+    # optimum: the operator applied by its stencil or FFT against the dense L.
     rng = np.random.default_rng(k)
     n = 9
     A = rng.standard_normal((n, n))
     G = A @ A.T
-    U = np.linalg.qr(rng.standard_normal((n, n)))[0][:, :k]
-    lam = np.sort(rng.uniform(0, 3, k)) + lam_shift
-    ref = sum(lam[i] * U[:, i] @ G @ U[:, i] for i in range(k))
-    assert dsc._objective(lam, G, U) == pytest.approx(ref, rel=1e-12, abs=1e-12)
+    P = np.linalg.qr(rng.standard_normal((n, n)))[0][:, :k].T
+    ref = trace_objective(P, L_of(kind, k, order), G)
+    got = dsc._certified_objective((kind, order, k), P, G)
+    assert got == pytest.approx(ref, rel=1e-11, abs=1e-11 * np.abs(L_of(kind, k, order)).max())
+
+
+def test_certified_objective_of_user_operators():
+    rng = np.random.default_rng(3)
+    n = 7
+    D = rng.standard_normal((5, n))
+    A = rng.standard_normal((n, n))
+    G = A @ A.T
+    P = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    ref = trace_objective(P, D.T @ D, G)
+    assert dsc._certified_objective(ds.Operator(D=D), P, G) == pytest.approx(ref, rel=1e-12)
+    assert dsc._certified_objective(ds.Operator(L=D.T @ D), P, G) == pytest.approx(ref, rel=1e-12)
 
 
 @pytest.mark.parametrize("k", [1, 3, 8, 16])
@@ -512,12 +524,12 @@ def test_wide_objective_matches_its_definition(wide_data):
     d = sm.operator("fourier", WIDE, 2)
     direct = np.trace(r.P.T @ (d.T @ d) @ r.P @ g)
     assert r.objective == pytest.approx(direct, rel=1e-8)
-    # Any orthonormal U, not only eigenvectors: sum_i lam_i u_i^T G u_i.
+    # Any orthonormal P, not only the optimum, through the core's syrk.
     q, _ = np.linalg.qr(np.random.default_rng(22).standard_normal((WIDE, WIDE)))
-    lam = r.lam
-    expected = float(lam @ np.einsum("ij,ij->j", g @ q, q))
-    assert dsc._objective(lam, g, q) == pytest.approx(expected, rel=1e-10)
-    assert dsc._objective(lam, g, q) > r.lower_bound
+    expected = np.trace(q.T @ (d.T @ d) @ q @ g)
+    got = dsc._certified_objective(("fourier", 2, WIDE), q, g)
+    assert got == pytest.approx(expected, rel=1e-8)
+    assert got > r.lower_bound
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The paper's experiments (PAPER.md section 5) as runnable examples: their claims, checked.
+"""The papers' experiments as runnable examples: each claim's number, guarded.
 
 Each example in ``examples/`` exposes ``run(out, quick=True, seed=0, figures=True)``
 returning a dict of numbers; the tests call it at small sizes without drawing and
@@ -23,7 +23,7 @@ import descramble as ds
 pytest.importorskip("matplotlib")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SCRIPTS = ["isotropic", "linear_network", "convolution", "deernet_analysis"]
+SCRIPTS = ["isotropic", "linear_network", "convolution", "deernet_analysis", "transformer_mlp"]
 
 
 def load(name: str):
@@ -60,12 +60,7 @@ def convolution(tmp_path_factory):
     return run_quick(tmp_path_factory, "convolution")
 
 
-# --- 5.1 isotropic input: P W -> T Sigma_W V_W^T at rate N^-1/2 -------------------------
-
-
-def test_isotropic_limit_is_the_svd(isotropic):
-    _, numbers = isotropic
-    assert numbers["limit_error"] < 1e-10
+# --- isotropic input: P W -> T Sigma_W V_W^T at rate N^-1/2 ------------------------------
 
 
 def test_isotropic_error_falls_like_inverse_sqrt_n(isotropic):
@@ -95,46 +90,152 @@ def test_isotropic_svd_error_is_blind_to_signs_and_pair_rotations():
     assert module.svd_error(_with_descrambler(exact, T @ swap @ T.T @ exact.P), W, sigma, V) > 0.1
 
 
-# --- 5.3 two-layer linear network: P W1 = T A(t) V^T, modes one by one ------------------
+# --- two-layer linear network on a hierarchy: modes in order, t_half = tau / s, P W1 = T A V^T
 
 
-def test_linear_network_descrambled_weights_have_the_saxe_form(linear_network):
+def check_linear_network_claims(numbers) -> None:
+    """The claims of ``examples/linear_network.py``; raises AssertionError when one fails."""
+    half = numbers["half_times"]
+    assert np.all(np.diff(half) > 0), f"modes not learned in order of strength: {half}"
+    assert numbers["timescale_r2"] >= 0.95, numbers["timescale_r2"]
+    assert numbers["max_relative_deviation"] < 0.05, numbers["relative_deviation"]
+    assert numbers["min_learned_mode_alignment"] > 0.98, numbers["learned_mode_alignment"]
+
+
+def test_linear_network_modes_follow_tau_over_s_and_descrambled_weights_are_t_a_vt(
+    linear_network,
+):
     _, numbers = linear_network
-    assert numbers["svd_alignment"] > 1 - 1e-9  # V really is Syx's right singular basis
-    assert np.all(numbers["relative_deviation"] < 0.05)
-    # Without descrambling the same weights are nowhere near that form.
-    assert np.all(numbers["raw_relative_deviation"] > 0.5)
+    check_linear_network_claims(numbers)
+    # The descrambled amplitudes time the modes as the network's own input-output map does.
+    np.testing.assert_allclose(
+        numbers["half_times"], numbers["half_times_from_network_map"], rtol=0.02, atol=2
+    )
 
 
-def test_linear_network_learns_modes_in_order_of_strength(linear_network):
+def test_linear_network_exposure_measure_rejects_wrong_descramblers(linear_network):
     _, numbers = linear_network
-    halves = numbers["half_times"]
-    assert np.all(np.diff(halves) > 0)
-    # The descrambled diagonal A(t) is the rotation-invariant amplitude ||W1 m_k||.
-    assert numbers["amplitude_mismatch"] < 0.05
+    for name, deviation in numbers["controls"].items():
+        assert deviation > 0.3, f"the {name} control passes for a descrambler: {deviation}"
 
 
-# --- 5.4 convolutions: P permutes Fourier modes; low-pass P W = W up to ties -------------
+def test_hierarchical_properties_are_shared_along_branches():
+    module = load("linear_network")
+    Y = module.hierarchical_properties(2)  # 4 items; nodes carry 5, 3, 4, 1, 2, 3, 4 properties
+    assert Y.shape == (4, 22)
+    # Items 0 and 1 share the root's and their parent's properties, not their leaves'.
+    assert int(Y[0] @ Y[1]) == 5 + 3
+    assert int(Y[0] @ Y[2]) == 5
+    assert int(Y[3] @ Y[3]) == 5 + 4 + 4
+    s = np.linalg.svd(Y, compute_uv=False)
+    assert np.all(-np.diff(s) / s[:-1] > 0.05)  # no tied modes
 
 
-def test_convolution_descrambler_keeps_fourier_modes(convolution):
+def test_timescale_fit_recovers_an_exact_law_and_scores_a_wrong_one_low():
+    module = load("linear_network")
+    s = np.array([2.0, 1.0, 0.5, 0.25])
+    tau, r2 = module.timescale_fit(30.0 / s, s)
+    assert tau == pytest.approx(30.0) and r2 == pytest.approx(1.0)
+    assert module.timescale_fit(30.0 * s, s)[1] < 0.5
+
+
+def _linear_network_with(monkeypatch, tmp_path, descrambled_weights):
+    module = load("linear_network")
+    monkeypatch.setattr(module, "descrambled_weights", descrambled_weights)
+    return module.run(str(tmp_path), quick=True, seed=0, figures=False)
+
+
+def test_linear_network_claims_fail_for_a_random_orthogonal_descrambler(monkeypatch, tmp_path):
+    rng = np.random.default_rng(5)
+    Q = np.linalg.qr(rng.standard_normal((16, 16)))[0]
+    numbers = _linear_network_with(monkeypatch, tmp_path, lambda W1, smoothness=None: Q @ W1)
+    with pytest.raises(AssertionError):
+        check_linear_network_claims(numbers)
+
+
+def test_linear_network_claims_fail_for_a_descrambler_in_the_wrong_order(monkeypatch, tmp_path):
+    def reversed_order(W1, smoothness="neumann"):
+        result = ds.descramble(W1.T, smoothness=smoothness)
+        return result.T @ result.U[:, ::-1].T @ W1  # weakest direction on the smoothest slot
+
+    numbers = _linear_network_with(monkeypatch, tmp_path, reversed_order)
+    with pytest.raises(AssertionError):
+        check_linear_network_claims(numbers)
+
+
+def test_linear_network_claims_fail_for_a_descrambler_of_another_smoothness(monkeypatch, tmp_path):
+    module = load("linear_network")
+    numbers = _linear_network_with(
+        monkeypatch,
+        tmp_path,
+        lambda W1, smoothness=None: module.descrambled_weights(W1, smoothness="fourier"),
+    )
+    with pytest.raises(AssertionError):
+        check_linear_network_claims(numbers)
+
+
+# --- convolutions at n = 128 and 512: P permutes Fourier modes, up to the sampling error ---
+
+
+def _conv_cases(numbers):
+    return [
+        (key, value)
+        for key, value in numbers.items()
+        if key.startswith("n") and isinstance(value, dict)
+    ]
+
+
+def test_convolution_covers_both_widths_and_four_kernels(convolution):
     _, numbers = convolution
-    for key in ("low_pass", "band_pass"):
-        assert numbers[f"{key}_leakage_exact"] < 1e-10
-        assert numbers[f"{key}_leakage_sampled"] < 0.03
+    keys = {key for key, _ in _conv_cases(numbers)}
+    assert keys == {
+        f"n{n}_{kernel}"
+        for n in (128, 512)
+        for kernel in ("low_pass", "band_pass", "high_pass", "random")
+    }
+
+
+def test_convolution_exact_descrambler_permutes_whole_fourier_modes(convolution):
+    _, numbers = convolution
+    for key, case in _conv_cases(numbers):
+        assert abs(case["leakage_exact"]) < 1e-10, key
+
+
+def test_convolution_sampled_descrambler_only_swaps_frequencies_of_nearly_equal_power(
+    convolution,
+):
+    _, numbers = convolution
+    N = numbers["n_samples"]
+    for key, case in _conv_cases(numbers):
+        n = int(key[1:].split("_")[0])
+        assert case["power_mismatch_sampled"] < np.sqrt(n / N), key
+    # ...although at n = 512 most of a smooth kernel's energy changes slot.
+    assert numbers["n512_low_pass"]["leakage_sampled"] > 0.3
+
+
+def test_convolution_power_mismatch_is_large_for_a_random_descrambler():
+    module = load("convolution")
+    W = module.circulant(module.kernels(128)["random"])
+    exact = ds.descramble(ds.Gram(W @ W.T), module.SMOOTHNESS)
+    Q = np.linalg.qr(np.random.default_rng(4).standard_normal((128, 128)))[0]
+    wrong = module.fourier_transfer(_with_descrambler(exact, Q), W)
+    assert wrong["power_mismatch"] > np.sqrt(128 / 10_000)
+    assert wrong["leakage"] > 0.9
 
 
 def test_convolution_low_pass_descrambler_is_the_identity_up_to_ties(convolution):
     _, numbers = convolution
-    assert numbers["low_pass_keeps_every_frequency"]
-    assert numbers["low_pass_identity_gap_exact"] < 1e-10
-    # (The highest frequencies have gains below rounding, hence not exactly 0.)
-    assert numbers["low_pass_identity_deviation_up_to_ties_exact"] < 1e-7
-    assert numbers["low_pass_identity_deviation_up_to_ties"] < 0.2
-    assert numbers["low_pass_gram_deviation"] < 0.05
-    # The band-pass layer is genuinely reordered: leaving it alone is far from optimal.
-    assert not numbers["band_pass_keeps_every_frequency"]
-    assert numbers["band_pass_identity_gap_exact"] > 0.5
+    for n in (128, 512):
+        low = numbers[f"n{n}_low_pass"]
+        assert low["keeps_every_frequency"]
+        assert abs(low["identity_gap_exact"]) < 1e-10
+        # (The highest frequencies have gains below rounding, hence not exactly 0.)
+        assert low["identity_deviation_up_to_ties_exact"] < 1e-6
+        # The other kernels are genuinely reordered: leaving them alone is far from optimal.
+        for kernel in ("band_pass", "high_pass", "random"):
+            other = numbers[f"n{n}_{kernel}"]
+            assert not other["keeps_every_frequency"]
+            assert other["identity_gap_exact"] > 0.5
 
 
 def test_convolution_permutation_descrambler_recovers_the_order(convolution):
@@ -145,12 +246,10 @@ def test_convolution_permutation_descrambler_recovers_the_order(convolution):
     # The solver's order is at least as smooth as the true one, within the certified bound.
     assert perm["objective"] <= perm["true_order_objective"] * (1 + 1e-9)
     assert perm["lower_bound"] <= perm["objective"]
-    assert perm["dihedral"], (
-        f"recovered order {perm['recovered_order']} is not a rotation/reflection"
-    )
+    assert perm["dihedral"], "the recovered order is not a rotation/reflection"
 
 
-# --- 5.5 DEERNet: band-pass and notch in the first layer, output components -------------
+# --- DEERNet: prediction, band-pass and notch against two controls, output components -----
 
 
 @pytest.fixture(scope="module")
@@ -163,41 +262,135 @@ def test_deernet_descrambler_is_certified(deernet):
     assert numbers["objective"] == pytest.approx(numbers["lower_bound"], rel=1e-9)
 
 
-def test_deernet_first_layer_is_a_band_pass(deernet):
+def test_deernet_prediction_error_is_reported_against_the_batch_mean_baseline(deernet):
+    _, numbers = deernet
+    ratio = numbers["prediction_mse"] / numbers["baseline_mse"]
+    assert numbers["prediction_over_baseline"] == pytest.approx(ratio)
+    assert numbers["prediction_target_ratio"] == 0.1
+    # The shipped network reaches 0.15 of the baseline (the target 0.1 is not met).
+    assert ratio < 0.2
+
+
+def test_deernet_prediction_error_falls_with_the_traces_signal_to_noise_ratio(deernet):
+    _, numbers = deernet
+    by_snr = np.asarray(numbers["prediction_mse_by_snr_quartile"]) / numbers["baseline_mse"]
+    assert np.all(np.diff(by_snr) < 0), by_snr
+    assert by_snr[0] > 2.5 * by_snr[-1]
+    assert by_snr[-1] < 0.1  # the cleanest quarter of the traces meets the target
+
+
+def test_deernet_first_layer_band_pass_beats_both_controls(deernet):
     _, numbers = deernet
     assert numbers["gain_peak_frequency"] >= 1
     low, high = numbers["gain_half_power_band"]
     assert 1 <= low <= numbers["gain_peak_frequency"] <= high < 32
     assert numbers["gain_dc_over_peak"] < 0.2
-    # Descrambling gathers the 2-D DFT at low neuron frequencies: the filter becomes visible.
-    raw = numbers["low_neuron_frequency_share_raw"]
-    assert numbers["low_neuron_frequency_share_descrambled"] > max(3 * raw, 0.4)
+    for control in ("control_untrained", "control_random_smooth"):
+        assert numbers["gain_dc_over_peak"] < 0.25 * numbers[control]["gain_dc_over_peak"]
 
 
-def test_deernet_notch_sits_where_the_data_concentrate(deernet):
+def test_deernet_notch_sits_on_the_datas_dominant_frequency_and_beats_both_controls(deernet):
     _, numbers = deernet
-    assert numbers["notch_frequency"] == 0 == numbers["data_peak_frequency"]
-    assert numbers["notch_depth"] < 0.25
+    assert numbers["data_peak_frequency"] == 0
     assert numbers["data_dc_share"] > 0.9
     assert numbers["data_top_pc_constant_overlap"] > 0.95
-    assert numbers["w1_gain_on_data_top_pc_over_peak_gain"] < 0.5
-    # The 2-D DFTs of Sigma_W V_W^T and (U_K Sigma_K)^T are related; a time-shuffled
-    # control is not.
-    assert numbers["dft_log_correlation_weights_vs_data"] > 0.3
-    assert abs(numbers["dft_log_correlation_weights_vs_shuffled_data"]) < 0.2
+    assert numbers["notch_depth"] < 0.25
+    for control in ("control_untrained", "control_random_smooth"):
+        assert numbers["notch_depth"] < 0.25 * numbers[control]["notch_depth"]
 
 
-def test_deernet_output_components_oscillate_like_chebyshev_polynomials(deernet):
+def test_deernet_dft_concentration_beats_the_untrained_layer_but_not_a_random_smooth_one(
+    deernet,
+):
+    _, numbers = deernet
+    share = numbers["low_neuron_frequency_share_descrambled"]
+    assert share > 3 * numbers["low_neuron_frequency_share_raw"]
+    assert share > 2 * numbers["control_untrained"]["low_neuron_frequency_share_descrambled"]
+    # Documented negative result: a random smooth layer with W1's singular values
+    # concentrates as much, so the concentration says nothing specific about training.
+    smooth = numbers["control_random_smooth"]["low_neuron_frequency_share_descrambled"]
+    assert abs(share - smooth) < 0.15
+
+
+def test_deernet_dft_correlation_with_the_data_is_matched_by_a_random_smooth_layer(deernet):
+    _, numbers = deernet
+    key = "dft_log_correlation_weights_vs_data"
+    assert numbers[key] > 0.3
+    assert abs(numbers["control_untrained"][key]) < 0.2
+    # Documented negative result: smoothness alone gives the same correlation.
+    assert numbers["control_random_smooth"][key] > 0.3
+
+
+def test_deernet_output_components_have_j_plus_1_evenly_spaced_zeros_not_chebyshev_nodes(
+    deernet,
+):
     _, numbers = deernet
     counts = numbers["output_pc_zero_counts"]
-    # Component j changes sign j + 1 times on the data's distances, like T_{j+1}...
     np.testing.assert_array_equal(counts, np.arange(1, counts.size + 1))
-    # ...but (our finding on the shipped network) its zeros are evenly spaced, not
-    # clustered towards the ends like Chebyshev nodes: the resemblance is qualitative.
     even = numbers["output_pc_zero_deviation_from_even_spacing"][1:]
     chebyshev = numbers["output_pc_zero_deviation_from_chebyshev_nodes"][1:]
-    assert np.all(even < chebyshev)
-    assert np.all(np.asarray(numbers["output_pc_chebyshev_r2_degree_j+3"])[:2] > 0.9)
+    assert np.all(np.asarray(even) < 0.5 * np.asarray(chebyshev))
+    # Chebyshev fits of degree j + 1 explain little of the components.
+    assert np.all(np.asarray(numbers["output_pc_chebyshev_r2_degree_j+1"]) < 0.8)
+
+
+def test_random_smooth_control_has_the_layers_singular_values_and_smooth_rows():
+    module = load("deernet_analysis")
+    rng = np.random.default_rng(0)
+    # A layer whose rows are band-limited to frequencies 2..4 of 64 points.
+    spectrum = np.zeros((10, 33), dtype=complex)
+    spectrum[:, 2:5] = rng.standard_normal((10, 3)) + 1j * rng.standard_normal((10, 3))
+    W = np.fft.irfft(spectrum, n=64, axis=1)
+    M = module.random_smooth_layer(W, rng)
+    np.testing.assert_allclose(
+        np.linalg.svd(M, compute_uv=False),
+        np.linalg.svd(W, compute_uv=False),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    # Smooth like W (its gain's half-power band ends at 4) but low-pass: no notch at 0.
+    power = module.frequency_power(M)
+    assert power[:13].sum() > 0.99 * power.sum()
+    assert np.argmax(power) <= 1
+
+
+# --- a GPT-style transformer: every MLP descrambled and permuted --------------------------
+
+
+@pytest.fixture(scope="module")
+def transformer(tmp_path_factory):
+    pytest.importorskip("torch")
+    return run_quick(tmp_path_factory, "transformer_mlp")
+
+
+def test_transformer_learns_the_sequence_task(transformer):
+    train = transformer[1]["train"]
+    assert train["loss_last"] < 0.8 * train["loss_first"]
+    assert train["held_out_accuracy"] > 1.5 / 16  # above chance among the 16 tokens
+
+
+def test_transformer_every_mlp_layer_is_descrambled_and_certified(transformer):
+    numbers = transformer[1]
+    layers = numbers["layers"]
+    assert list(layers) == [f"blocks.{i}.fc1" for i in range(numbers["model"]["blocks"])]
+    for name, layer in layers.items():
+        # Every position of every held-out sequence is a sample: 8 batches of 64 x 24.
+        assert layer["samples"] == 8 * 64 * 24, name
+        rot, perm = layer["orthogonal"], layer["permutation"]
+        assert rot["gap"] < 1e-8, name  # the orthogonal optimum attains the bound
+        assert rot["objective"] == pytest.approx(rot["lower_bound"], rel=1e-8)
+        # Permutations are orthogonal: bounded below by the same bound, and no worse
+        # than the order training left (the identity is one of them).
+        assert perm["lower_bound"] == pytest.approx(rot["lower_bound"], rel=1e-12)
+        assert perm["objective"] >= rot["objective"] * (1 - 1e-9), name
+        assert perm["objective"] <= layer["trained_order_objective"] * (1 + 1e-12), name
+        assert perm["gap"] == pytest.approx(
+            (perm["objective"] - perm["lower_bound"]) / abs(perm["lower_bound"]), rel=1e-9
+        )
+
+
+def test_transformer_permuted_model_computes_the_same_function(transformer):
+    assert transformer[1]["max_output_change_after_permute"] < 1e-5
 
 
 # --- every script runs from the command line -------------------------------------------
@@ -205,6 +398,8 @@ def test_deernet_output_components_oscillate_like_chebyshev_polynomials(deernet)
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_runs_quick(name, tmp_path):
+    if name == "transformer_mlp":
+        pytest.importorskip("torch")
     script = EXAMPLES / f"{name}.py"
     if not script.exists():
         pytest.fail(f"missing example {script}")

@@ -455,3 +455,43 @@ def test_gram_and_scatter_are_exactly_symmetric(n):
     for got, want in ((m.gram(), x.T @ x), (m.scatter(), (x - x.mean(0)).T @ (x - x.mean(0)))):
         np.testing.assert_array_equal(got, got.T)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+
+def test_from_state_rejects_nan_in_the_upper_triangle():
+    # The core reads the lower triangle only; a NaN above it used to pass.
+    scatter = np.array([[2.0, np.nan], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="scatter contains NaN or infinity"):
+        ds.Moments.from_state(3, [0.0, 0.0], scatter)
+
+
+def test_absurd_size_is_a_memory_error_before_any_allocation():
+    # 3e9 variables: the n x n matrix (72 EB) is allocated first and fails at
+    # once; the length-n vectors (24 GB each) were zero-filled before it.
+    with pytest.raises(MemoryError, match=r"3000000000 x 3000000000 float64 scatter matrix"):
+        ds.Moments(3_000_000_000)
+
+
+def test_load_maps_every_corrupt_file_to_value_error(tmp_path):
+    # Random byte damage to a saved file: zipfile and np.load raise
+    # NotImplementedError (unknown zip version or compression), RuntimeError
+    # (encryption flag), zlib.error, ... which must all become ValueError.
+    path = tmp_path / "m.npz"
+    ds.Moments(4).update(np.random.default_rng(0).standard_normal((10, 4))).save(path)
+    raw = path.read_bytes()
+    rng = np.random.default_rng(1)
+    damaged = tmp_path / "damaged.npz"
+    for trial in range(600):
+        data = bytearray(raw)
+        if trial % 3 == 0:
+            for _ in range(int(rng.integers(1, 5))):
+                data[int(rng.integers(len(data)))] = int(rng.integers(256))
+        elif trial % 3 == 1:
+            data = data[: int(rng.integers(len(data)))]
+        else:
+            i = int(rng.integers(len(data)))
+            data[i : i + 8] = rng.bytes(8)
+        damaged.write_bytes(bytes(data))
+        try:
+            ds.Moments.load(damaged)
+        except ValueError:
+            pass

@@ -83,10 +83,40 @@ def test_fourier_order2_eigenvalues_are_k_to_the_fourth():
     np.testing.assert_array_equal(lam, [0, 1, 1, 16, 16, 81, 81, 256])
 
 
-def test_fourier_odd_order_puts_nyquist_in_null_space():
-    lam, T = sm.basis("fourier", 8, 1)
-    np.testing.assert_array_equal(lam, [0, 0, 1, 1, 4, 4, 9, 9])
-    np.testing.assert_allclose(T[:, 1], (-1.0) ** np.arange(8) / np.sqrt(8), atol=1e-15)
+@pytest.mark.parametrize("order", [1, 3, 5])
+@pytest.mark.parametrize("n", [2, 8, 64, 1000])
+def test_fourier_odd_order_ranks_the_alternating_mode_roughest(n, order):
+    # fourdif gives the Nyquist mode symbol 0 for odd orders, which made
+    # (-1)^j as smooth as the constant; it must be the roughest mode instead.
+    lam, T = sm.basis("fourier", n, order)
+    assert lam[-1] == (n // 2) ** (2 * order) and np.all(lam[:-1] < lam[-1])
+    assert np.count_nonzero(lam == 0) == 1
+    np.testing.assert_allclose(T[:, -1], (-1.0) ** np.arange(n) / np.sqrt(n), atol=1e-15)
+    d = sm.operator("fourier", n, order)
+    alternating = (-1.0) ** np.arange(n)
+    np.testing.assert_allclose(
+        d @ alternating, (n // 2) ** order * alternating, rtol=1e-10, atol=1e-10
+    )
+    # L = D^T D has the basis eigenvalues (an independent dense check).
+    if n <= 64:
+        lmat = d.T @ d
+        np.testing.assert_allclose(lmat @ T, T * lam, atol=1e-9 * lam[-1])
+
+
+def test_descrambler_never_sends_a_principal_component_to_the_alternating_mode():
+    # Smooth data: its strongest directions must land on the smoothest modes,
+    # and the alternating mode (-1)^j gets the weakest one.
+    n = 16
+    x = np.random.default_rng(0).standard_normal((400, 3)) @ np.array(
+        [np.cos(2 * np.pi * f * np.arange(n) / n) for f in (0, 1, 2)]
+    ) + 1e-3 * np.random.default_rng(1).standard_normal((400, n))
+    r = ds.descramble(x, smoothness="fourier", order=1)
+    alternating = (-1.0) ** np.arange(n) / np.sqrt(n)
+    # The neuron-space direction shown on the alternating mode is P^T a; its
+    # energy in the data is the smallest eigenvalue of G, not the second.
+    v = r.P.T @ alternating
+    g = x.T @ x
+    assert v @ g @ v == pytest.approx(np.linalg.eigvalsh(g)[0], rel=1e-6)
 
 
 def _fourdif1_column(n):
@@ -119,6 +149,10 @@ def test_fourier_order2_matches_fourdif_formula(n):
 def test_fourier_order1_matches_fourdif_formula(n):
     col = _fourdif1_column(n)
     ref = _toeplitz(col, -col)
+    if n % 2 == 0:
+        # fourdif plus the alternating mode's own term (n/2) a a^T / n.
+        a = (-1.0) ** np.arange(n)
+        ref = ref + (n / 2) * np.outer(a, a) / n
     d = sm.operator("fourier", n, 1)
     np.testing.assert_allclose(d, ref, rtol=0, atol=1e-12 * max(1.0, np.abs(ref).max()))
 
@@ -196,8 +230,7 @@ FOURIER_MODE_CASES = [(k, o) for k, o in KIND_ORDERS if k in sm.FOURIER_MODE_KIN
     "kind, order", FOURIER_MODE_CASES, ids=_helpers.kind_order_ids(FOURIER_MODE_CASES)
 )
 def test_fourier_synthesis_matches_explicit_basis(kind, order, n):
-    # Covers the reordered cases too: odd Fourier orders on even n move the
-    # Nyquist mode to the front, periodic order 1 interleaves frequencies.
+    # Covers the reordered case too: periodic order 1 interleaves frequencies.
     lam, T = sm.basis(kind, n, order)
     coeffs = np.random.default_rng(n).standard_normal((5, n))
     got = sm.synthesize_fourier_modes(kind, order, coeffs)
@@ -208,11 +241,11 @@ def test_fourier_synthesis_matches_explicit_basis(kind, order, n):
 def test_fourier_synthesis_needs_the_permutation():
     # Guard against a synthesis that ignores the eigenvalue order: here it is not
     # the natural one, so skipping the reordering would give another matrix.
-    lam, T = sm.basis("fourier", 8, 1)
+    lam, T = sm.basis("periodic", 8, 1)
     T_natural = sm._real_fourier_modes(8)
     assert not np.array_equal(T, T_natural)
     coeffs = np.eye(8)
-    np.testing.assert_allclose(sm.synthesize_fourier_modes("fourier", 1, coeffs), T.T, atol=1e-14)
+    np.testing.assert_allclose(sm.synthesize_fourier_modes("periodic", 1, coeffs), T.T, atol=1e-14)
 
 
 def test_cached_basis_equals_basis_and_is_read_only():

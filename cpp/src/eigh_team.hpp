@@ -46,9 +46,13 @@ class TeamBarrier {
  private:
   static constexpr int kSpins = 256;
 
+  // Tells the core it is spinning (frees pipeline resources for a sibling
+  // hyperthread); a no-op where the architecture has no such hint.
   static void pause() {
 #if defined(__x86_64__) || defined(_M_X64)
     _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
   }
 

@@ -20,17 +20,28 @@ bool tridiagonal_ql_vectors(double* d, double* e, Index n, double* z, Index ldz)
   }
   if (n <= 1) return true;
   e[n - 1] = 0.0;
-  const double eps = std::numeric_limits<double>::epsilon();
-  constexpr int kMaxIterations = 30;  // per eigenvalue, as LAPACK's dsteqr allows
+  // LAPACK's dsteqr: e_m is negligible when e_m^2 <= eps^2 |d_m| |d_m+1| +
+  // safmin, with eps the unit roundoff. The geometric mean keeps small
+  // eigenvalues beside large ones to the relative accuracy the matrix
+  // determines; safmin splits couplings that underflow.
+  const double eps = std::numeric_limits<double>::epsilon() / 2;
+  const double eps2 = eps * eps;
+  const double safmin = std::numeric_limits<double>::min();
+  // The sweep budget is shared by the whole matrix (30 n, as in dsteqr), not
+  // 30 per eigenvalue: in a rank-deficient Gram matrix the leaf holds
+  // eigenvalues of order eps ||T|| beside O(||T||) ones, and each of those
+  // may need more than 30 sweeps before its coupling meets the relative test
+  // while others need two.
+  const Index budget = 30 * n;
+  Index sweeps = 0;
   for (Index l = 0; l < n; ++l) {
-    int iterations = 0;
     for (;;) {
       Index m = l;
       for (; m + 1 < n; ++m) {
-        if (std::abs(e[m]) <= eps * (std::abs(d[m]) + std::abs(d[m + 1]))) break;
+        if (e[m] * e[m] <= eps2 * std::abs(d[m]) * std::abs(d[m + 1]) + safmin) break;
       }
       if (m == l) break;
-      if (++iterations > kMaxIterations) return false;
+      if (++sweeps > budget) return false;
       double g = (d[l + 1] - d[l]) / (2.0 * e[l]);
       double r = std::hypot(g, 1.0);
       g = d[m] - d[l] + e[l] / (g + std::copysign(r, g));

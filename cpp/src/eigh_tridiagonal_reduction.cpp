@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "eigh_internal.hpp"
@@ -96,9 +97,27 @@ struct Reflector {
   double beta, tau, scale;
 };
 Reflector make_reflector(double alpha, double xnorm) {
-  if (xnorm == 0.0) return {alpha, 0.0, 1.0};
   const double beta = -std::copysign(std::hypot(alpha, xnorm), alpha);
+  // |alpha - beta| >= |beta|: below the smallest normal number 1 / (alpha -
+  // beta) could overflow. Such a column is already reduced to far below the
+  // rounding of the (balanced) matrix: the identity reflector leaves it.
+  if (xnorm == 0.0 || std::abs(beta) < std::numeric_limits<double>::min()) {
+    return {alpha, 0.0, 1.0};
+  }
   return {beta, (beta - alpha) / beta, 1.0 / (alpha - beta)};
+}
+
+// A sum of squares loses its accuracy once squares fall among the subnormal
+// numbers (entries below about 1e-154), and a reflector built from an
+// inaccurate |x| is not orthogonal (I - tau v v^T is orthogonal only for
+// tau = 2 / v^T v): matrices with many zero rows reduce to columns of
+// 1e-170 and lost orthogonality to 1e-2. Below this sum of squares the norm
+// is recomputed with scaling, as LAPACK's dnrm2 always does.
+constexpr double kTinySquaredNorm = 1e-280;
+
+template <typename Segment>
+double accurate_norm(double norm2, const Segment& x) {
+  return norm2 < kTinySquaredNorm ? x.stableNorm() : std::sqrt(norm2);
 }
 
 // Reduce the whole trailing block B = a[j0:, j0:] without panels (dsytd2,
@@ -120,7 +139,7 @@ void reduce_unblocked(ColMatrixXd& a, Index j0, VectorXd& d, VectorXd& e, Vector
   std::vector<double> y(m), w(m);
   auto reflect = [&](Index i) {  // reflector of column i; v = b(i+1:, i)
     auto x = b.col(i).segment(i + 2, m - i - 2);
-    const Reflector h = make_reflector(b(i + 1, i), x.norm());
+    const Reflector h = make_reflector(b(i + 1, i), accurate_norm(x.squaredNorm(), x));
     x *= h.scale;
     e[j0 + i] = h.beta;
     tau[j0 + i] = h.tau;
@@ -233,7 +252,14 @@ void reduce_panel_team(ColMatrixXd& a, Index j0, Index nb, VectorXd& d, VectorXd
     // (B) The reflector, computed alike by every thread; x scaled on own rows.
     double norm2 = 0;
     for (int s = 0; s < threads; ++s) norm2 += team.scratch[s].norm2;
-    const Reflector h = make_reflector(team.alpha, std::sqrt(norm2));
+    double xnorm = std::sqrt(norm2);
+    if (norm2 < kTinySquaredNorm) {
+      // Every thread takes this branch (same sum, same order) and reads the
+      // whole column, which nobody may scale before all have read it.
+      xnorm = accurate_norm(norm2, b.col(i).segment(i + 2, m - i - 2));
+      team.barrier.wait();
+    }
+    const Reflector h = make_reflector(team.alpha, xnorm);
     b.col(i).segment(rx.lo, rx.size()) *= h.scale;
     if (t == 0) {
       e[j0 + i] = h.beta;

@@ -18,19 +18,17 @@ descrambler groups", PNAS 118(5) e2016917118 (2021), doi:10.1073/pnas.2016917118
 
 from __future__ import annotations
 
+# The compiled core is one extension module per kernel level: importing
+# _dispatch picks the best one this CPU runs (or DESCRAMBLE_ISA's) and installs
+# it as descramble._core, so it must come before every module that uses _core.
+from . import _dispatch  # noqa: F401
 from ._version import __version__
 
-try:
-    from . import _core  # noqa: F401
-except ImportError as exc:  # pragma: no cover - only without a build
-    raise ImportError(
-        "descramble's compiled core (descramble._core) is missing: the package was not "
-        "compiled. Install it with `pip install .` from the source tree."
-    ) from exc
-
+# isort: split
 # deer, deernet and plot are numpy-only at import; plot imports matplotlib on first use.
 # torch and dask import their libraries only when a function is called.
 from . import dask, deer, deernet, iterative, plot, smoothness, spectral, torch
+from ._config import show_config
 from .assignment import linear_sum_assignment, linear_sum_assignment_batch
 from .descrambler import Descrambling, Gram, descramble
 from .linalg import eigh
@@ -54,6 +52,7 @@ __all__ = [
     "Operator",
     "plot",
     "quadratic_assignment",
+    "show_config",
     "smoothness",
     "spectral",
     "torch",

@@ -1,5 +1,7 @@
 """Type stubs of the compiled core (descramble._core)."""
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -41,3 +43,5 @@ class Moments:
     def mean(self) -> np.ndarray: ...
     def scatter(self) -> np.ndarray: ...
     def gram(self) -> np.ndarray: ...
+
+def build_info() -> dict[str, Any]: ...

@@ -53,6 +53,22 @@ def as_float_array(x: Any, name: str, *, ndim: int, dtype: Any = np.float64) -> 
     return arr.astype(dtype, copy=False)
 
 
+def for_core(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as the C++ core may read it: native byte order, every element aligned.
+
+    ``np.ascontiguousarray`` does not copy a C-contiguous array whose data sits
+    at an odd address (a view into a byte buffer or a packed record), and
+    reading a double through such a pointer is undefined behaviour in C++.
+    Misaligned or byte-swapped input is copied once to fresh (aligned, native)
+    storage; everything else is passed through unchanged.
+    """
+    if not arr.dtype.isnative:
+        return arr.astype(arr.dtype.newbyteorder("="))
+    if not arr.flags.aligned:
+        return arr.copy(order="C")
+    return arr
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError naming the first non-finite entry of ``arr``."""
     if arr.dtype.kind in "iub":
@@ -136,8 +152,6 @@ def as_batch(x: Any, n: int) -> np.ndarray:
         arr = widen_half(arr)  # float16: exact in float32
     elif arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
         arr = arr.astype(np.float64)  # integers, bools, long double
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr)  # views of packed records: misaligned data
-    return arr
+    # The core reads strided views in place (strides of whole elements, which
+    # an aligned float32/float64 array has).
+    return for_core(arr)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import widen_half
+from ._validation import for_core, widen_half
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch"]
 
@@ -79,6 +79,7 @@ def _as_cost_matrix(cost: Any) -> np.ndarray:
 def _solve_one(arr: np.ndarray, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         return _EMPTY.copy(), _EMPTY.copy()
+    arr = for_core(arr)
     if arr.strides[1] != arr.itemsize:
         # The core reads rows contiguously (any row stride is fine).
         arr = np.ascontiguousarray(arr)
@@ -203,7 +204,7 @@ def linear_sum_assignment_batch(
         else:
             todo.append(k)
     if todo:
-        batch: list[Any] = [np.ascontiguousarray(arrays[k], dtype=dtype) for k in todo]
+        batch: list[Any] = [for_core(np.ascontiguousarray(arrays[k], dtype=dtype)) for k in todo]
         solve = (
             _core.linear_sum_assignment_batch_f32
             if use_f32

@@ -32,10 +32,10 @@ def _dask() -> Any:
 
 
 def _block_moments(block: np.ndarray, n: int) -> Moments:
-    block = np.asarray(block)
-    if block.dtype not in (np.float32, np.float64):
-        block = block.astype(np.float32)  # float16: Moments takes float32/float64
-    return Moments(n).update(block)
+    # Moments.update converts every real dtype the way a numpy batch is
+    # converted: float16 exactly to float32, integers, booleans and long double
+    # to float64, big-endian and misaligned blocks to native aligned copies.
+    return Moments(n).update(np.asarray(block))
 
 
 def _merge(n: int, *parts: Moments) -> Moments:
@@ -63,7 +63,11 @@ def moments(
     Parameters
     ----------
     darr : dask.array.Array, shape (N, n)
-        Floating point (float16 is upcast to float32 block by block).
+        Any real dtype, converted block by block as :meth:`Moments.update`
+        converts a numpy batch: float32 and float64 (either byte order) are
+        read as they are, float16 exactly as float32, integers, booleans and
+        long double as float64 (the precision of the statistics). Complex,
+        object and string arrays raise TypeError.
     split_every : int
         Fan-in of the merge tree (>= 2).
     compute : bool
@@ -85,8 +89,8 @@ def moments(
         raise ValueError(
             f"expected a 2-D dask array of shape (samples, neurons), got shape {darr.shape}"
         )
-    if darr.dtype.kind != "f":
-        raise TypeError(f"expected a floating-point dask array, got dtype {darr.dtype}")
+    if darr.dtype.kind not in "fiub":
+        raise TypeError(f"expected a real numeric dask array, got dtype {darr.dtype}")
     if split_every < 2:
         raise ValueError(f"split_every must be >= 2, got {split_every}")
     n = int(darr.shape[1])

@@ -20,11 +20,12 @@ import numpy as np
 
 from . import _core, permutation
 from ._gram import Gram, gram_of
-from ._validation import check_finite, k_in_range
+from ._validation import check_finite, for_core, k_in_range
 from .smoothness import (
     FOURIER_MODE_KINDS,
     KINDS,
     Operator,
+    _fourier_symbol,
     cached_basis,
     check_arguments,
     operator,
@@ -35,11 +36,12 @@ __all__ = ["Descrambling", "Gram", "descramble"]
 
 GROUPS = ("orthogonal", "special", "permutation")
 
-#: Eigenvalues closer than this fraction of the spectrum's largest magnitude are
-#: reported as tied (``Descrambling.ties``). Computed eigenvalues of G carry
-#: errors of order ``n * eps * ||G||``; 1e-8 sits far above that and far below
-#: any gap that changes the descrambler in a visible way.
-TIE_RTOL = 1e-8
+#: A computed eigenvalue of an ``n x n`` matrix ``A`` from a backward-stable
+#: solver is off by at most about ``n eps ||A||`` (Weyl's inequality; the
+#: Householder reduction is the dominant term). Consecutive computed
+#: eigenvalues closer than twice that cannot be told apart (see
+#: :func:`_tied_blocks`).
+TIE_ROUNDING_FACTOR = 2.0
 
 #: From this size on ``P = T U^T`` for Fourier-mode bases is synthesised by an
 #: inverse real FFT; below it the FFT's fixed costs (spectrum assembly, the
@@ -49,7 +51,7 @@ _FFT_MIN = 128
 
 _EPS = float(np.finfo(np.float64).eps)
 
-#: From this width on, the objective's symmetric product comes from the core's
+#: From this width on, ``Y^T Y`` in the objective comes from the core's
 #: multithreaded syrk instead of numpy's BLAS: OpenBLAS's worker threads keep
 #: spinning after a call and take a core from the eigensolver's threads
 #: (n = 1024: eigh 100 ms alone, 176 ms after a BLAS call). Below it numpy's
@@ -67,31 +69,48 @@ class Descrambling:
         The descrambler: row ``i`` maps the ``n`` neurons to the ``i``-th
         smoothest mode. Orthogonal when ``k == n``; ``P P^T = I_k`` otherwise.
     objective : float
-        ``tr(P^T L P G) = ||D P S||_F^2``, evaluated from ``P``'s factors as
-        ``sum_i lam_i u_i^T G u_i = <G, U diag(lam) U^T>`` (one symmetric
-        product; equal to the trace because ``T^T L T = diag(lam)``), or from
-        ``L`` and ``G`` directly for a permutation.
+        ``tr(P^T L P G) = ||D P S||_F^2`` evaluated from the returned ``P``
+        and from the operator and the Gram matrix as they were given -- never
+        from the eigen-factors ``T`` and ``U`` -- so that a wrong ``P``, ``T``
+        or ordering shows up as a gap: ``<Y G, Y>`` with ``Y = D P`` (``D``
+        applied by its stencil, or for ``"fourier"`` by its FFT symbol; an
+        ``Operator`` given by ``L`` uses ``<L P, P G>``), one ``k x n x n``
+        product; for a permutation ``sum(L * G[idx][:, idx])``.
     lower_bound : float
         ``sum_i lam_i mu_i``: von Neumann's bound for every orthogonal (hence
-        every permutation) ``P``; equals ``objective`` for the orthogonal groups.
-        With ``k``: the bound over the bases of the leading principal subspace
-        (see :func:`descramble`).
+        every permutation) ``P``, from the eigenvalues alone; equals
+        ``objective`` to rounding for the orthogonal groups. With ``k``: the
+        bound over the bases of the leading principal subspace (see
+        :func:`descramble`).
     gap : float
-        ``(objective - lower_bound) / |lower_bound|``: the optimality certificate
-        (rounding-level for orthogonal groups). When the bound is zero to
-        rounding, 0 if the objective is zero to rounding too, otherwise ``inf``.
-        "Rounding level" is about ``eps * sum(lam) * mu[0] / lower_bound``: each
-        ``u_i^T G u_i`` is known to ``eps ||G||`` and weighted by ``lam_i``, which
-        grows like ``k^4`` for second-order Fourier smoothness, so for wide layers
-        with fast-decaying spectra it reaches ``1e-8`` (n = 2048) rather than
-        ``1e-16``.
+        ``(objective - lower_bound) / |lower_bound|``, the optimality
+        certificate. Both numbers carry rounding errors of about
+        ``eps * mu[0] * sum|lam|`` (each computed eigenvalue of ``G`` is
+        known to ``eps ||G||`` and is weighted by ``lam_i``), so for the
+        orthogonal groups ``gap`` is zero to within ``rounding / |lower_bound|``,
+        which for second-order Fourier smoothness of a wide layer with a
+        fast-decaying spectrum reaches ``1e-8`` rather than ``1e-16``. When
+        ``|lower_bound|`` is below that rounding level (data with no energy
+        outside the null space of ``L``): 0 if the objective is within
+        rounding of the bound too, otherwise ``inf``. For a permutation the
+        gap is measured against the orthogonal relaxation, which can be
+        loose: a gap of 0.2 means the permutation is at most 20% above the
+        best permutation, not that a better one exists (see
+        ``docs/certificate.md``).
     ties : dict
         ``{"smoothness": [[i, j, ...], ...], "data": [[...], ...]}``: blocks of
-        indices of tied eigenvalues (relative tolerance :data:`TIE_RTOL` of the
-        spectrum's largest magnitude) of ``L`` (positions in ``lam``, rows of
-        ``P``) and of ``G`` (positions in ``mu``, columns of ``U``). Any rotation
-        inside a block gives another optimum: the data does not determine it.
-        (Each column's sign is never determined; see ``U``.)
+        indices of tied eigenvalues of ``L`` (positions in ``lam``, rows of
+        ``P``) and of ``G`` (positions in ``mu``, columns of ``U``). Any
+        rotation inside a block gives another optimum: the data does not
+        determine it. (Each column's sign is never determined; see ``U``.)
+        Built-in operators have exact closed-form eigenvalues, so their ties
+        are exactly the equal ones (the cos/sin pairs of the Fourier kinds,
+        frequencies ``k`` and ``n/2 - k`` of periodic order 1, nothing else).
+        Computed eigenvalues (``G``, an ``Operator``) are tied when
+        consecutive ones differ by at most ``2 n eps max|v|``: twice the
+        error bound of a backward-stable solver on an ``n x n`` matrix, below
+        which two eigenvalues cannot be told apart (all exactly-zero
+        eigenvalues of a rank-deficient ``G`` form one block).
     lam : (k,) ndarray
         Eigenvalues of ``L``, ascending. For a built-in kind ``lam`` and ``T``
         are read-only arrays shared by calls with the same ``(kind, k, order)``.
@@ -269,12 +288,10 @@ def _smoothness_matrix(source: Any) -> np.ndarray:
     return d.T @ d
 
 
-def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
-    """Runs of consecutive (sorted) values within ``rtol * max|values|`` of each other."""
+def _tied_blocks(values: np.ndarray, tol: float) -> list[list[int]]:
+    """Runs of consecutive (sorted) values at most ``tol`` apart (``tol = 0``: equal values)."""
     if values.size < 2:
         return []
-    # Sorted values: the largest magnitude sits at one end.
-    tol = rtol * max(abs(float(values[0])), abs(float(values[-1])))
     close = np.abs(values[1:] - values[:-1]) <= tol  # close[i]: values i and i + 1 are tied
     if not close.any():
         return []  # the common case for data spectra: no Python-level work at all
@@ -285,14 +302,32 @@ def _tied_blocks(values: np.ndarray, rtol: float) -> list[list[int]]:
     return [list(range(a, b + 1)) for a, b in zip(starts, stops, strict=True)]
 
 
-def _rounding_scale(lam: np.ndarray, mu: np.ndarray, n: int) -> float:
-    """Size of the rounding error of ``sum_i lam_i mu_i`` and of the objective."""
+def _computed_tie_tolerance(values: np.ndarray, n: int) -> float:
+    """Gap below which two computed eigenvalues of an ``n x n`` matrix are tied.
+
+    Each is off by up to about ``n eps ||A||`` (``||A|| = max|values|`` for the
+    full spectrum of a symmetric matrix, and for the leading ones of a PSD
+    Gram matrix); two such values closer than twice that are indistinguishable.
+    """
+    if values.size == 0:
+        return 0.0
+    # Sorted values: the largest magnitude sits at one end.
+    norm = max(abs(float(values[0])), abs(float(values[-1])))
+    return TIE_ROUNDING_FACTOR * n * _EPS * norm
+
+
+def _rounding_scale(lam: np.ndarray, mu: np.ndarray) -> float:
+    """Rounding error of ``sum_i lam_i mu_i``, and of the objective at the optimum.
+
+    Each computed ``mu_i`` is known to about ``eps ||G||`` (G itself is
+    rounded to that, and a backward-stable solver adds as much), and it is
+    weighted by ``lam_i``: ``eps mu_max sum|lam|``, with a factor 4 for the
+    summation and for the evaluation of the objective from ``P``.
+    """
     if lam.size == 0:
         return 0.0
-    # Both are sorted: the largest magnitude sits at one end.
-    lam_max = max(abs(float(lam[0])), abs(float(lam[-1])))
     mu_max = max(abs(float(mu[0])), abs(float(mu[-1])))
-    return 16.0 * n * _EPS * lam_max * mu_max
+    return 4.0 * _EPS * mu_max * float(np.abs(lam).sum())
 
 
 def _relative_gap(objective: float, bound: float, scale: float) -> float:
@@ -342,14 +377,17 @@ def _det_sign(source: Any, t: np.ndarray) -> float:
 @functools.lru_cache(maxsize=2)
 def _builtin_ties(kind: str, order: int, size: int) -> tuple[tuple[int, ...], ...]:
     lam = cached_basis(kind, size, order)[0]
-    return tuple(tuple(block) for block in _tied_blocks(lam, TIE_RTOL))
+    # Closed-form eigenvalues: the formulas give bitwise-equal values to modes
+    # whose exact eigenvalues are equal (smoothness._sorted), and distinct
+    # exact values stay distinct in float64, so ties are exact equalities.
+    return tuple(tuple(block) for block in _tied_blocks(lam, 0.0))
 
 
 def _smoothness_ties(source: Any, lam: np.ndarray) -> list[list[int]]:
     """Tied blocks of ``lam``; cached for built-in kinds (fresh lists: the result owns them)."""
     if isinstance(source, tuple):
         return [list(block) for block in _builtin_ties(*source)]
-    return _tied_blocks(lam, TIE_RTOL)
+    return _tied_blocks(lam, _computed_tie_tolerance(lam, lam.size))
 
 
 def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -363,28 +401,53 @@ def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
     return t @ u.T
 
 
-def _objective(lam: np.ndarray, g: np.ndarray, u: np.ndarray) -> float:
-    """``tr(P^T L P G)`` of ``P = T U^T``, from the factors.
+def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
+    """``D @ p`` for ``D = operator(kind, p.shape[0], order)``, without forming the product.
 
-    ``tr(P^T L P G) = tr(diag(lam) U^T G U)`` since ``T^T L T = diag(lam)``:
-    ``sum_i lam_i u_i^T G u_i``, one product instead of forming ``P G P^T``
-    (two n^3 products). With ``lam >= 0`` (every ``L = D^T D``) it is
-    ``<G, W W^T>`` for ``W = U diag(sqrt(lam))``: ``W W^T`` is a symmetric rank-k
-    update (BLAS syrk, half the flops of ``G @ U``) and the rounding bound is the
-    same, ``eps n sum_i lam_i |u_i|^T |G| |u_i|``.
+    ``"fourier"``: ``D`` is ``F^-1 diag(symbol) F`` by definition, applied by
+    a real FFT along the rows (``O(k n log k)``). The finite-difference kinds
+    have at most three entries per row: ``D``'s nonzeros, applied as a sparse
+    product (``O(k n)``). Neither uses the closed-form eigenbasis.
     """
-    if lam.size and float(lam.min()) >= 0.0:
-        w = u * np.sqrt(lam)
-        n = g.shape[0]
-        if n >= _CORE_SYRK_MIN:
-            # W W^T = sum_l w_l w_l^T is the Gram matrix of W's columns: the
-            # core's syrk, and einsum's single-threaded loop instead of BLAS's
-            # dot, leave OpenBLAS's threads asleep. Woken, they spin for a while
-            # and halve the speed of the next eigensolver call.
-            return float(np.einsum("ij,ij->", g, _core.syrk(w.T)))
-        # numpy hands ``w @ w.T`` (one buffer, transposed) to syrk.
-        return float(np.vdot(g, w @ w.T))
-    return float(lam @ np.einsum("ij,ij->j", g @ u, u))
+    k = p.shape[0]
+    if kind == "fourier":
+        symbol = _fourier_symbol(k, order)[: k // 2 + 1]
+        return np.fft.irfft(symbol[:, None] * np.fft.rfft(p, axis=0), n=k, axis=0)
+    d = operator(kind, k, order)
+    rows, cols = np.nonzero(d)
+    y = np.zeros((d.shape[0], p.shape[1]))
+    np.add.at(y, rows, d[rows, cols][:, None] * p[cols])
+    return y
+
+
+def _gram_of_rows(y: np.ndarray) -> np.ndarray:
+    """``Y^T Y`` (n x n) for ``Y`` of shape (m, n), by a symmetric rank-m update."""
+    if y.shape[1] >= _CORE_SYRK_MIN:
+        # The core's syrk leaves OpenBLAS's threads asleep (see _CORE_SYRK_MIN).
+        return _core.syrk(for_core(y))
+    return y.T @ y  # numpy hands one buffer and its transpose to syrk
+
+
+def _certified_objective(source: Any, p: np.ndarray, g: np.ndarray) -> float:
+    """``tr(P^T L P G)`` of the returned ``P``, with ``L`` and ``G`` as given.
+
+    With ``L = D^T D`` it is ``<G, Y^T Y>`` for ``Y = D P``: ``D`` applied by
+    its definition (:func:`_apply_builtin_operator`, or the user's ``D``) and
+    one symmetric rank-k update, ``k n^2`` flops. An ``Operator`` given by
+    ``L`` alone: ``<L P, P G>``. Nothing here uses the eigen-factors ``T``
+    and ``U`` that built ``P``, so a wrong ``P`` cannot agree with the bound.
+    """
+    # Overflow (G near the largest double) becomes inf or NaN; the caller
+    # turns that into a clear error.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(source, Operator):
+            if source.D is None:
+                return float(np.vdot(source.L @ p, p @ g))
+            y = source.D @ p
+        else:
+            kind, order, _ = source
+            y = _apply_builtin_operator(kind, order, p)
+        return float(np.einsum("ij,ij->", g, _gram_of_rows(y)))
 
 
 def descramble(
@@ -485,26 +548,36 @@ def descramble(
     # g is a validated finite symmetric float64 matrix: straight to the core
     # solver (ds.eigh would check it again). The core returns mu descending and
     # each column of u with its largest-magnitude entry positive.
-    mu, u = _core.principal_eigh(g, kk)
+    mu, u = _core.principal_eigh(for_core(g), kk)
 
     method = "closed form"
     if group == "special" and _det_sign(source, t) * np.linalg.slogdet(u)[0] < 0:
         u[:, -1] = -u[:, -1]  # det P = det T det U; see the docstring for the choice
 
-    lower_bound = float(lam @ mu)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lower_bound = float(lam @ mu)
     if group == "permutation":
         p, objective, method = _solve_permutation(source, g, lam, t, mu, u)
     else:
         p = _descrambler(source, t, u)
-        objective = _objective(lam, g, u)
+        objective = _certified_objective(source, p, g)
+    if not (np.isfinite(objective) and np.isfinite(lower_bound)):
+        raise ValueError(
+            "descramble: the objective overflows float64 (largest eigenvalue of G "
+            f"{float(mu[0]):.3g}, of L {float(lam[-1]):.3g}); scale the data down, which "
+            "does not change P"
+        )
 
-    scale = _rounding_scale(lam, mu, n)
+    scale = _rounding_scale(lam, mu)
     return Descrambling(
         P=p,
         objective=objective,
         lower_bound=lower_bound,
         gap=_relative_gap(objective, lower_bound, scale),
-        ties={"smoothness": _smoothness_ties(source, lam), "data": _tied_blocks(mu, TIE_RTOL)},
+        ties={
+            "smoothness": _smoothness_ties(source, lam),
+            "data": _tied_blocks(mu, _computed_tie_tolerance(mu, n)),
+        },
         lam=lam,
         mu=mu,
         T=t,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-from ._validation import k_in_range, square_matrix
+from ._validation import for_core, k_in_range, square_matrix
 
 
 def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
@@ -87,7 +87,7 @@ def eigh(a: Any, k: int | None = None, *, eigvals_only: bool = False):
         kk = 0
     else:
         kk = k_in_range(k, n, "eigh")
-    w, v = _core.eigh(arr, kk, not eigvals_only)
+    w, v = _core.eigh(for_core(arr), kk, not eigvals_only)
     if eigvals_only:
         return w
     return w, v

@@ -13,13 +13,15 @@ keeps the digits that the one-pass formula ``sum x x^T - N m m^T`` loses.
 from __future__ import annotations
 
 import os
+import struct
 import zipfile
+import zlib
 from typing import Any, Union
 
 import numpy as np
 
 from . import _core
-from ._validation import as_batch, integer
+from ._validation import as_batch, for_core, integer
 
 __all__ = ["Moments"]
 
@@ -27,6 +29,22 @@ _FORMAT = "descramble.Moments"
 _VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+# What np.load and zipfile raise on damaged bytes: besides I/O and zip format
+# errors, a corrupted header can announce an unsupported zip version or
+# compression method (NotImplementedError), encryption (RuntimeError), a bad
+# deflate stream (zlib.error) or an undecodable name (UnicodeDecodeError).
+_CORRUPT_FILE_ERRORS = (
+    OSError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    UnicodeDecodeError,
+    struct.error,
+)
 
 
 class Moments:
@@ -73,7 +91,13 @@ class Moments:
         n = integer(n, "Moments: n")
         if n < 1:
             raise ValueError(f"Moments: n must be >= 1, got {n}")
-        self._core = _core.Moments(int(n))
+        try:
+            self._core = _core.Moments(int(n))
+        except MemoryError:
+            gib = float(n) * float(n) * 8 / 2**30
+            raise MemoryError(
+                f"Moments: cannot allocate the {n} x {n} float64 scatter matrix ({gib:.3g} GiB)"
+            ) from None
         self._updates = 0
 
     # -- building -----------------------------------------------------------------
@@ -214,13 +238,17 @@ class Moments:
                 f"Moments.from_state: expected a scatter of shape ({mu.size}, {mu.size}), "
                 f"got shape {m2.shape}"
             )
-        if np.all(np.isfinite(m2)):
-            scale = float(np.max(np.abs(m2))) if m2.size else 0.0
-            if float(np.max(np.abs(m2 - m2.T))) > 1e-12 * scale:
-                raise ValueError("Moments.from_state: the scatter is not symmetric")
+        # Both triangles: the core reads the lower one only, and a NaN in the
+        # upper one would otherwise pass unnoticed.
+        for what, arr in (("mean", mu), ("scatter", m2)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"Moments.from_state: the {what} contains NaN or infinity")
+        scale = float(np.max(np.abs(m2))) if m2.size else 0.0
+        if float(np.max(np.abs(m2 - m2.T))) > 1e-12 * scale:
+            raise ValueError("Moments.from_state: the scatter is not symmetric")
         obj = cls.__new__(cls)
         try:
-            obj._core = _core.Moments(int(count), mu, m2)
+            obj._core = _core.Moments(int(count), for_core(mu), for_core(m2))
         except ValueError as exc:
             raise ValueError(f"Moments.from_state: {exc}") from None
         obj._updates = 0
@@ -300,7 +328,7 @@ class Moments:
             if str(exc).startswith(repr(name)):
                 raise
             raise ValueError(f"{name!r} is not a readable Moments file: {exc}") from None
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        except _CORRUPT_FILE_ERRORS as exc:
             raise ValueError(f"{name!r} is not a readable Moments file: {exc}") from None
         try:
             obj = cls.from_state(count, mean, scatter)

@@ -13,10 +13,18 @@ Built-in kinds (``operator(kind, n, order)``):
 ``"fourier"``
     Weideman-Reddy ``fourdif`` spectral differentiation of order ``m >= 1`` on
     ``n`` periodic points ``x_j = 2 pi j / n`` (Weideman and Reddy, ACM TOMS 26
-    (2000), doi:10.1145/365723.365727): ``D = F^-1 diag((i k)^m) F``, where for
-    even ``n`` the Nyquist wavenumber ``n/2`` is used for even ``m`` and set to 0
-    for odd ``m`` (as ``fourdif`` does, which keeps ``D`` real). ``L`` has
-    eigenvalues ``k^(2m)``: ``0, 1, 1, 16, 16, 81, 81, ...`` for ``m = 2``.
+    (2000), doi:10.1145/365723.365727): ``D = F^-1 diag((i k)^m) F``. ``L`` has
+    eigenvalues ``k^(2m)`` for every real Fourier mode of frequency ``k``:
+    ``0, 1, 1, 16, 16, 81, 81, ...`` for ``m = 2``. One departure from
+    ``fourdif``: for odd ``m`` on even ``n`` the Nyquist mode (the alternating
+    vector ``(-1)^j``, frequency ``n/2``) has no real ``(i k)^m`` (its
+    derivative vanishes on the grid), and ``fourdif`` gives it 0, which would
+    put the roughest grid function in the null space of ``L`` beside the
+    constant and send the second principal component to it. Here its symbol
+    is the magnitude ``(n/2)^m``, so its penalty is ``(n/2)^(2m)`` as for even
+    ``m``: ``D`` is ``fourdif``'s matrix plus ``(n/2)^m a a^T / n`` with
+    ``a = (-1)^j``, still real, and it differentiates every trigonometric
+    polynomial of frequency below ``n/2`` exactly.
 ``"periodic"``
     Circulant finite differences on a unit-spaced periodic grid: order 1 is the
     central difference ``(u[j+1] - u[j-1]) / 2``, order 2 the stencil
@@ -110,12 +118,8 @@ def _fourier_wavenumbers(n: int) -> np.ndarray:
 
 
 def _fourier_symbol(n: int, order: int) -> np.ndarray:
-    """``(i k)^m`` per FFT bin; the Nyquist bin follows ``fourdif`` (0 for odd m)."""
+    """``(i k)^m`` per FFT bin; for odd m on even n the Nyquist bin gets ``(n/2)^m``."""
     k = _fourier_wavenumbers(n).astype(np.float64)
-    if n % 2 == 0 and order % 2 == 1:
-        # For odd m, (i k)^m is odd in k and the Nyquist bin has no partner of
-        # opposite sign on an even grid: fourdif sets it to 0 so D stays real.
-        k[n // 2] = 0.0
     with np.errstate(over="ignore"):
         power = k**order  # real k^m keeps the sign of k for odd m
     if not np.all(np.isfinite(power)):
@@ -125,6 +129,11 @@ def _fourier_symbol(n: int, order: int) -> np.ndarray:
         )
     # (i k)^m = i^m k^m, with i^m exactly one of 1, i, -1, -i.
     symbol = (1j ** (order % 4)) * power.astype(np.complex128)
+    if n % 2 == 0 and order % 2 == 1:
+        # An imaginary Nyquist bin has no partner of opposite sign on an even
+        # grid, so D would not be real; its magnitude keeps D real and the
+        # alternating mode the roughest (module docstring).
+        symbol[n // 2] = abs(power[n // 2])
     return symbol
 
 
@@ -292,9 +301,7 @@ def _fourier_eigenvalues(n: int, order: int) -> np.ndarray:
             "float64; use a lower order"
         )
     k = _real_fourier_frequencies(n).astype(np.float64)
-    if n % 2 == 0 and order % 2 == 1:
-        k[-1] = 0.0  # fourdif drops the Nyquist mode for odd orders (see _fourier_symbol)
-    return k ** (2 * order)
+    return k ** (2 * order)  # the Nyquist mode too, for odd orders (see _fourier_symbol)
 
 
 def _periodic_eigenvalues(n: int, order: int) -> np.ndarray:
@@ -336,7 +343,7 @@ def synthesize_fourier_modes(kind: str, order: int, coeffs: np.ndarray) -> np.nd
     lam = _fourier_eigenvalues(n, order) if kind == "fourier" else _periodic_eigenvalues(n, order)
     perm = np.argsort(lam, kind="stable")  # the same order as _sorted
     if np.array_equal(perm, np.arange(n)):
-        natural = coeffs  # the common case (even orders): no gather of columns needed
+        natural = coeffs  # every kind but periodic order 1: no gather of columns needed
     else:
         natural = np.empty_like(coeffs)
         natural[:, perm] = coeffs
