@@ -12,10 +12,12 @@ machine).
 from __future__ import annotations
 
 import os
+import statistics
+import time
 
 import numpy as np
 
-from ._harness import best_time, record
+from ._harness import best_time, record, settle_thread_pools
 
 DGEMM_LIMIT_GFLOPS = 145.0  # Eigen GEMM, -march=native, 2 threads, the project's machine
 BATCH_ROWS = 8192
@@ -86,6 +88,67 @@ def _small_one_shot(quick: bool) -> list[dict]:
     return out
 
 
+def _timings(fn, repeat: int) -> list[float]:
+    """Wall times of ``repeat`` calls after a warm-up call, each after the thread pools settle."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        settle_thread_pools()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _moments_gram(x: np.ndarray) -> np.ndarray:
+    from descramble import _core
+
+    m = _core.Moments(x.shape[1])
+    m.update(x)
+    return m.gram()
+
+
+def _syrk(quick: bool) -> list[dict]:
+    """``W W^T`` of a tall-skinny ``W^T`` (the objective's product): the core's syrk
+    against numpy's ``w @ w.T`` and against the streaming accumulator it replaced."""
+    from descramble import _core
+
+    sizes = [(128, 128)] if quick else [(512, 512), (1024, 1024), (2048, 2048)]
+    repeat = 3 if quick else 5
+    out = []
+    for n, k in sizes:
+        w = np.random.default_rng(n).standard_normal((n, k))
+        ref = w @ w.T
+        err = _rel(_core.syrk(w.T), ref)
+        ours = _timings(lambda w=w: _core.syrk(w.T), repeat)
+        peers = {
+            "numpy w @ w.T": lambda w=w: w @ w.T,
+            "Moments(n).update(w.T).gram()": lambda w=w: _moments_gram(w.T),
+        }
+        for peer, fn in peers.items():
+            theirs = _timings(fn, repeat)
+            out.append(
+                record(
+                    "moments",
+                    f"syrk W W^T n={n} k={k} vs {peer}",
+                    ours_s=statistics.median(ours),
+                    peer=peer,
+                    peer_s=statistics.median(theirs),
+                    agree=err < 1e-12,
+                    error=err,
+                    n=n,
+                    k=k,
+                    repeats=repeat,
+                    ours_min_s=min(ours),
+                    ours_max_s=max(ours),
+                    peer_min_s=min(theirs),
+                    peer_max_s=max(theirs),
+                    load_average=os.getloadavg()[0],
+                )
+            )
+    return out
+
+
 def run(quick: bool) -> list[dict]:
     sizes = [(64, 3000), (200, 2000)] if quick else [(256, 200_000), (1024, 50_000), (4096, 8192)]
     repeat = 2 if quick else 3
@@ -132,4 +195,4 @@ def run(quick: bool) -> list[dict]:
                         **common,
                     )
                 )
-    return out + _small_one_shot(quick)
+    return out + _small_one_shot(quick) + _syrk(quick)

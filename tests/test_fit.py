@@ -371,3 +371,33 @@ def test_permutation_group(tmp_path):
     ref = _reference(X, group="permutation")
     np.testing.assert_allclose(rep["objective"], ref.objective, rtol=1e-9)
     assert rep["objective"] >= rep["lower_bound"] * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("side", ["output", "input"])
+def test_convolution_weights_descrambled_along_the_neuron_axis(tmp_path, side):
+    """Weights of more than two axes, (out, in, kernel): P acts on axis 0 or axis 1."""
+    X = _data(rows=200, n=6, seed=12)
+    np.save(tmp_path / "acts.npy", X)
+    rng = np.random.default_rng(13)
+    W = rng.standard_normal((6, 4, 3) if side == "output" else (5, 6, 3))
+    np.save(tmp_path / "w.npy", W)
+    out = tmp_path / "out"
+    assert (
+        _fit(
+            tmp_path / "acts.npy",
+            "--weights",
+            tmp_path / "w.npy",
+            "--side",
+            side,
+            "--out",
+            out,
+            "--k",
+            4 if side == "output" else 6,
+        )
+        == 0
+    )
+    P = np.load(out / "descrambler.npy")
+    expected = (
+        np.einsum("kn,nij->kij", P, W) if side == "output" else np.einsum("kn,onj->okj", P, W)
+    )
+    np.testing.assert_allclose(np.load(out / "weights_descrambled.npy"), expected, atol=1e-12)
