@@ -12,6 +12,7 @@
 
 #include "packed_syrk.hpp"
 #include "syrk_memory.hpp"
+#include "thread_policy.hpp"
 
 #ifdef DESCRAMBLE_HAVE_OPENMP
 #include <omp.h>
@@ -43,33 +44,6 @@ constexpr Index kRowSplitBelow = 512;
 constexpr Index kBufferRows = 256;
 // Largest accepted magnitude: squares of sums of such values cannot overflow.
 constexpr double kMaxAbs = 1e100;
-
-inline int max_threads() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-inline int thread_id() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
-// The team actually granted, which can be smaller than requested (nested
-// regions, thread limits): work is split by the requested count and each
-// thread also takes the shares of absent ones, so none is ever skipped.
-inline int team_size() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_num_threads();
-#else
-  return 1;
-#endif
-}
 
 // Read-only (rows x n) view through element strides.
 template <class T>
