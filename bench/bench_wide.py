@@ -275,7 +275,7 @@ def _descramble_moments(quick: bool) -> list[dict]:
             k=k,
             N=n_samples,
             peak_rss_over_statistics=peak_ratio,
-            **res,
+            **{f"child_{key}": value for key, value in res.items()},
         )
     ]
 
@@ -334,7 +334,7 @@ def _sketch_stream(quick: bool) -> list[dict]:
             k=k,
             N=n_samples,
             fraction_of_dgemm=fraction,
-            **res,
+            **{f"child_{key}": value for key, value in res.items()},
         )
     ]
 
