@@ -458,6 +458,10 @@ def _certified_objective(source: Any, p: np.ndarray, g: np.ndarray) -> float:
         else:
             kind, order, _ = source
             y = _apply_builtin_operator(kind, order, p)
+        if 2 * y.shape[0] < y.shape[1]:
+            # Leading-k descramblers of wide layers: <Y G, Y> in k x n memory,
+            # where Y^T Y would be another n x n matrix beside G.
+            return float(np.einsum("ij,ij->", y @ g, y))
         return float(np.einsum("ij,ij->", g, _gram_of_rows(y)))
 
 
