@@ -200,3 +200,37 @@ def test_descramble_empty_moments_with_k():
         r = ds.descramble(ds.Moments(8), k=2, eigensolver=solver)
         assert r.P.shape == (2, 8) and np.all(r.mu == 0.0)
         np.testing.assert_allclose(r.P @ r.P.T, np.eye(2), atol=1e-12)
+
+
+def goe(n: int, seed: int) -> np.ndarray:
+    """A random symmetric matrix: its top eigenvalues crowd together (gaps ~ n^(-2/3))."""
+    a = np.random.default_rng(seed).standard_normal((n, n))
+    return (a + a.T) / np.sqrt(2 * n)
+
+
+def test_auto_hands_a_random_matrix_to_the_tridiagonal_path_early():
+    # The cost model picks the subspace iteration for k = 10 of 1024, but this
+    # spectrum would use up its whole budget (twice the tridiagonal cost) first.
+    a = goe(1024, 11)
+    assert leading.choose(1024, 10) == "subspace"
+    budget = leading._restart_budget(1024, 10)
+    _, _, raw = _core.eigh_leading(a, 10, leading.DEFAULT_TOL, budget, 0, False, True)
+    assert raw["stopped_early"] and not raw["converged"]
+    assert raw["restarts"] <= budget // 2
+    w, v, info = ds.eigh(a, k=10, info=True)
+    assert info["method"] == "tridiagonal"
+    assert f"forecast to need more than {budget} restarts" in info["reason"]
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(a)[-10:], atol=1e-12)
+    np.testing.assert_allclose(np.abs(v.T @ np.linalg.eigh(a)[1][:, -10:]), np.eye(10), atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("k", [1, 7, 40])
+def test_stopping_early_spares_spectra_that_converge(seed, k):
+    # Low-rank-plus-noise statistics, the usual input: given exactly the
+    # restarts it needs, the forecast must not give up on it.
+    a = low_rank_plus_noise(300, 20, seed)
+    need = _core.eigh_leading(a, k, leading.DEFAULT_TOL, 1000)[2]["restarts"]
+    w, v, raw = _core.eigh_leading(a, k, leading.DEFAULT_TOL, need, 0, False, True)
+    assert raw["converged"] and not raw["stopped_early"] and raw["restarts"] == need
+    check_pairs(a, w, v, raw, leading.DEFAULT_TOL)

@@ -9,11 +9,12 @@ namespace descramble::bindings {
 
 namespace {
 
-LeadingOptions options_of(double tol, Index max_restarts, std::uint64_t seed) {
+LeadingOptions options_of(double tol, Index max_restarts, std::uint64_t seed, bool stop_early) {
   LeadingOptions o;
   o.tol = tol;
   o.max_restarts = max_restarts;
   o.seed = seed;
+  o.stop_early = stop_early;
   return o;
 }
 
@@ -31,6 +32,7 @@ py::tuple leading_tuple(LeadingResult r, bool principal) {
   info["restarts"] = r.restarts;
   info["products"] = r.products;
   info["converged"] = r.converged;
+  info["stopped_early"] = r.stopped_early;
   return py::make_tuple(std::move(r.pairs.values), std::move(r.pairs.vectors), info);
 }
 
@@ -40,25 +42,26 @@ void bind_eigh_leading(py::module_& m) {
   m.def(
       "eigh_leading",
       [](ConstRefMatrixXd a, Index k, double tol, Index max_restarts, std::uint64_t seed,
-         bool principal) {
+         bool principal, bool stop_early) {
         LeadingResult r;
         {
           py::gil_scoped_release release;
-          r = eigh_leading(a, k, options_of(tol, max_restarts, seed));
+          r = eigh_leading(a, k, options_of(tol, max_restarts, seed, stop_early));
         }
         return leading_tuple(std::move(r), principal);
       },
       py::arg("a"), py::arg("k"), py::arg("tol") = 1e-10, py::arg("max_restarts") = 100,
-      py::arg("seed") = 0, py::arg("principal") = false,
+      py::arg("seed") = 0, py::arg("principal") = false, py::arg("stop_early") = false,
       "The k largest eigenpairs of the symmetric matrix whose lower triangle is a's, by block "
       "Krylov subspace iteration. Returns (w, V, info): w ascending (descending with principal, "
       "vectors then signed as principal_eigh's), info with residuals, quotients (u^T G u), "
       "norm_estimate, restarts, "
-      "products and converged.");
+      "products, converged and stopped_early (with stop_early: gave up before max_restarts, "
+      "forecast to need more).");
   m.def(
       "moments_leading",
-      [](Moments& moments, Index k, bool center, double tol, Index max_restarts,
-         std::uint64_t seed) {
+      [](Moments& moments, Index k, bool center, double tol, Index max_restarts, std::uint64_t seed,
+         bool stop_early) {
         LeadingResult r;
         {
           py::gil_scoped_release release;
@@ -69,13 +72,14 @@ void bind_eigh_leading(py::module_& m) {
                 }
                 // Gram = scatter + count mean mean^T, applied without forming it.
                 const double alpha = center ? 0.0 : static_cast<double>(count);
-                r = eigh_leading(lower, k, options_of(tol, max_restarts, seed), alpha, mean);
+                r = eigh_leading(lower, k, options_of(tol, max_restarts, seed, stop_early), alpha,
+                                 mean);
               });
         }
         return leading_tuple(std::move(r), true);
       },
       py::arg("moments"), py::arg("k"), py::arg("center") = false, py::arg("tol") = 1e-10,
-      py::arg("max_restarts") = 100, py::arg("seed") = 0,
+      py::arg("max_restarts") = 100, py::arg("seed") = 0, py::arg("stop_early") = false,
       "The k leading principal pairs of a Moments' Gram matrix (center: its scatter), read in "
       "place: (mu descending, U, info) as eigh_leading with principal=True.");
 }

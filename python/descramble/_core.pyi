@@ -55,6 +55,7 @@ def eigh_leading(
     max_restarts: int = 100,
     seed: int = 0,
     principal: bool = False,
+    stop_early: bool = False,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict]: ...
 def moments_leading(
     moments: Moments,
@@ -63,6 +64,7 @@ def moments_leading(
     tol: float = 1e-10,
     max_restarts: int = 100,
     seed: int = 0,
+    stop_early: bool = False,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict]: ...
 def sketch_update(
     x: np.ndarray,

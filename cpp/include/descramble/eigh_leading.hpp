@@ -20,6 +20,10 @@ struct LeadingOptions {
   double tol = 1e-10;
   // Restarts before giving up (the result then has converged == false).
   Index max_restarts = 100;
+  // Also give up as soon as the rate at which the slowest wanted residual
+  // falls shows that it cannot converge within max_restarts: for callers with
+  // a fallback, which then lose a few restarts rather than the whole budget.
+  bool stop_early = false;
   // Block width (0: k plus an oversampling of max(8, k / 4)) and Krylov depth
   // (0: 3 products per restart, fewer when the basis would exceed n).
   Index block = 0;
@@ -35,6 +39,7 @@ struct LeadingResult {
   Index restarts = 0;
   Index products = 0;  // columns multiplied by G in all
   bool converged = false;
+  bool stopped_early = false;  // gave up before max_restarts: forecast to need more
 };
 
 // y = G x for a column-major (n x b) block x.
