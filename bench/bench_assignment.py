@@ -13,13 +13,12 @@ import importlib
 import importlib.util
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._harness import best_time, record
+from ._harness import MIN_REPEAT, REPEAT, kernel_level, record, side_by_side
 
 AREA = "assignment"
 
@@ -97,12 +96,15 @@ def _load_peers() -> dict[str, Any]:
     return peers
 
 
-def _timed(fn: Callable[[], Any], n: int) -> float:
-    if n >= 8192:  # one run: a warm-up would double minutes of peer time
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
-    return best_time(fn, repeat=5 if n <= 1024 else 2, min_total=0.2 if n <= 1024 else 0.0)
+def _timed(*fns: Callable[[], Any], n: int) -> list[dict]:
+    """Side by side; from n = 4096 (seconds per call) the minimum repeats."""
+    return side_by_side(
+        *fns,
+        repeat=REPEAT if n <= 1024 else MIN_REPEAT,
+        # n = 8192: no warm-up, it would add minutes of peer time.
+        warmup=n < 8192,
+        min_sample=0.02,
+    )
 
 
 def _peer_cases(peers: dict[str, Any], cost: np.ndarray, family: str, n: int):
@@ -137,9 +139,12 @@ def run(quick: bool) -> list[dict]:
 
     import descramble as ds
 
-    peers = _load_peers()
+    # At a kernel level other than the default: the sizes #11 names, and no
+    # lap/lapx peers (their minutes do not depend on our level).
+    default_level = kernel_level()[1]
+    peers = _load_peers() if default_level else {}
     families = ["uniform", "integers", "planted", "rectangular", "float32"]
-    sizes = [64] if quick else [256, 1024, 4096, 8192]
+    sizes = [64] if quick else [256, 1024, 4096, 8192] if default_level else [1024, 4096]
     records = []
     for n in sizes:
         for family in families:
@@ -147,8 +152,9 @@ def run(quick: bool) -> list[dict]:
                 continue
             rng = np.random.default_rng([n, families.index(family)])
             cost = _cost_family(rng, family, n)
-            ours_s = _timed(lambda c=cost: ds.linear_sum_assignment(c), n)
-            peer_s = _timed(lambda c=cost: scipy_lsa(c), n)
+            ours, peer = _timed(
+                lambda c=cost: ds.linear_sum_assignment(c), lambda c=cost: scipy_lsa(c), n=n
+            )
             rows, cols = ds.linear_sum_assignment(cost)
             ref_rows, ref_cols = scipy_lsa(cost)
             c64 = cost.astype(np.float64)
@@ -165,7 +171,7 @@ def run(quick: bool) -> list[dict]:
             if not quick or n <= 256:
                 for name, fn in _peer_cases(peers, cost, family, n):
                     try:
-                        t = _timed(fn, n)
+                        t = _timed(fn, n=n)[0]["median"]
                         col = np.asarray(fn())[: cost.shape[0]]
                     except Exception as exc:  # a peer's bug or limitation is recorded, not fatal
                         params[f"{name}_error"] = f"{type(exc).__name__}: {exc}"[:200]
@@ -183,16 +189,16 @@ def run(quick: bool) -> list[dict]:
                 if best_lapx is not None:
                     params["lapx_best"] = best_lapx[0]
                     params["lapx_best_s"] = best_lapx[1]
-                    params["speedup_vs_lapx_best"] = best_lapx[1] / ours_s
+                    params["speedup_vs_lapx_best"] = best_lapx[1] / ours["median"]
                 if "lap.lapjv_s" in params:
-                    params["speedup_vs_lap"] = params["lap.lapjv_s"] / ours_s
+                    params["speedup_vs_lap"] = params["lap.lapjv_s"] / ours["median"]
             records.append(
                 record(
                     AREA,
                     f"{family} {cost.shape[0]}x{cost.shape[1]}",
-                    ours_s=ours_s,
+                    ours=ours,
                     peer="scipy.optimize.linear_sum_assignment",
-                    peer_s=peer_s,
+                    peer_time=peer,
                     agree=error <= 1e-12,
                     error=error,
                     **params,

@@ -14,43 +14,16 @@ and orthogonality over the stack.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import descramble as ds
 
-from ._harness import record, settle_thread_pools
+from ._harness import MIN_REPEAT, REPEAT, kernel_level, record, side_by_side
 
 AREA = "eigh"
 K_LEADING = 10
-
-
-def _paired_best(
-    ours: Callable[[], Any], peer: Callable[[], Any], repeat: int, settle: bool = False
-) -> tuple:
-    """Best times of two functions run alternately, so load changes hit both alike.
-
-    ``settle``: pause before each timed call (see ``settle_thread_pools``); used
-    where both sides run multithreaded.
-    """
-    ours()
-    peer()
-    best_ours = best_peer = float("inf")
-    for _ in range(repeat):
-        best_ours = min(best_ours, _timed_call(ours, settle))
-        best_peer = min(best_peer, _timed_call(peer, settle))
-    return best_ours, best_peer
-
-
-def _timed_call(fn: Callable[[], Any], settle: bool) -> float:
-    if settle:
-        settle_thread_pools()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def _quality(a: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple[float, float]:
@@ -76,8 +49,8 @@ def _accurate(value_error: float, n: int, ours: tuple, peer: tuple) -> bool:
 def _vector_record(
     case: str,
     peer: str,
-    t_ours: float,
-    t_peer: float,
+    t_ours: dict,
+    t_peer: dict,
     a: np.ndarray,
     ours: tuple[np.ndarray, np.ndarray],
     reference: tuple[np.ndarray, np.ndarray],
@@ -90,9 +63,9 @@ def _vector_record(
     return record(
         AREA,
         case,
-        ours_s=t_ours,
+        ours=t_ours,
         peer=peer,
-        peer_s=t_peer,
+        peer_time=t_peer,
         agree=bool(_accurate(err, n, q, q_ref)),
         error=err,
         n=n,
@@ -107,12 +80,17 @@ def _vector_record(
 def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     n = a.shape[0]
     out = []
-    # From n = 512 both solvers run every phase multithreaded (ours from n = 256
-    # for some phases, numpy's OpenBLAS always): pause between calls so that
-    # neither inherits spinning workers from the other.
-    settle = n >= 512
+    timing = {
+        "repeat": repeat,
+        # From n = 512 both solvers run every phase multithreaded (ours from
+        # n = 256 for some phases, numpy's OpenBLAS always): pause between calls
+        # so that neither inherits spinning workers from the other.
+        "settle": n >= 512,
+        # Sub-millisecond calls are timed in groups.
+        "min_sample": 0.02,
+    }
 
-    t_ours, t_peer = _paired_best(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat, settle)
+    t_ours, t_peer = side_by_side(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), **timing)
     w, v = ds.eigh(a)
     w_ref, v_ref = np.linalg.eigh(a)
     out.append(
@@ -121,17 +99,17 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
         )
     )
 
-    t_ours, t_peer = _paired_best(
-        lambda: ds.eigh(a, eigvals_only=True), lambda: np.linalg.eigvalsh(a), repeat, settle
+    t_ours, t_peer = side_by_side(
+        lambda: ds.eigh(a, eigvals_only=True), lambda: np.linalg.eigvalsh(a), **timing
     )
     err = _value_error(ds.eigh(a, eigvals_only=True), np.linalg.eigvalsh(a))
     out.append(
         record(
             AREA,
             f"eigvalsh n={n}",
-            ours_s=t_ours,
+            ours=t_ours,
             peer="numpy.linalg.eigvalsh",
-            peer_s=t_peer,
+            peer_time=t_peer,
             agree=bool(err <= 50 * n * np.finfo(float).eps),
             error=err,
             n=n,
@@ -139,9 +117,7 @@ def _cases(a: np.ndarray, repeat: int) -> list[dict]:
     )
 
     k = min(K_LEADING, n)
-    t_ours, t_peer = _paired_best(
-        lambda: ds.eigh(a, k=k), lambda: np.linalg.eigh(a), repeat, settle
-    )
+    t_ours, t_peer = side_by_side(lambda: ds.eigh(a, k=k), lambda: np.linalg.eigh(a), **timing)
     out.append(
         _vector_record(
             f"eigh k={k} n={n}",
@@ -169,12 +145,7 @@ def _stack_quality(a: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple[float, 
 def _stack_case(count: int, n: int, repeat: int, rng: np.random.Generator) -> dict:
     x = rng.standard_normal((count, n, n))
     a = (x + np.swapaxes(x, -1, -2)) / 2
-    ours_t: list[float] = []
-    peer_t: list[float] = []
-    for _ in range(repeat + 1):  # the first pair warms up and is dropped
-        ours_t.append(_timed_call(lambda: ds.eigh(a), settle=False))
-        peer_t.append(_timed_call(lambda: np.linalg.eigh(a), settle=False))
-    ours_t, peer_t = ours_t[1:], peer_t[1:]
+    ours_t, peer_t = side_by_side(lambda: ds.eigh(a), lambda: np.linalg.eigh(a), repeat=repeat)
     w, v = ds.eigh(a)
     w_ref, v_ref = np.linalg.eigh(a)
     q, q_ref = _stack_quality(a, w, v), _stack_quality(a, w_ref, v_ref)
@@ -182,18 +153,13 @@ def _stack_case(count: int, n: int, repeat: int, rng: np.random.Generator) -> di
     return record(
         AREA,
         f"eigh stack {count}x{n}x{n}",
-        ours_s=float(np.median(ours_t)),
+        ours=ours_t,
         peer="numpy.linalg.eigh",
-        peer_s=float(np.median(peer_t)),
+        peer_time=peer_t,
         agree=bool(_accurate(err, n, q, q_ref)),
         error=err,
         n=n,
         count=count,
-        repeats=repeat,
-        ours_min_s=min(ours_t),
-        ours_max_s=max(ours_t),
-        peer_min_s=min(peer_t),
-        peer_max_s=max(peer_t),
         residual=q[0],
         residual_peer=q_ref[0],
         orthogonality=q[1],
@@ -202,16 +168,17 @@ def _stack_case(count: int, n: int, repeat: int, rng: np.random.Generator) -> di
 
 
 def _repeat(n: int, quick: bool) -> int:
-    """Timed repeats: many for the sub-millisecond sizes, where load spikes are short."""
-    if quick:
-        return 3
-    return 40 if n <= 128 else 15 if n <= 512 else 5 if n <= 1024 else 3 if n <= 2048 else 2
+    """Timed repeats: the project's usual count, its minimum where one call takes seconds."""
+    return MIN_REPEAT if quick or n >= 4096 else REPEAT
 
 
 def run(quick: bool) -> list[dict]:
     # n = 80 and 128: small layers, as in the exact-vs-iterative comparison
-    # (bench_iterative).
-    sizes = [64, 128] if quick else [80, 128, 256, 512, 1024, 2048, 4096]
+    # (bench_iterative). n = 4096 (a minute and a half) at the default kernel
+    # level only: a lower level is compared with numpy up to 2048.
+    sizes = [64, 128] if quick else [80, 128, 256, 512, 1024, 2048]
+    if not quick and kernel_level()[1]:
+        sizes.append(4096)
     rng = np.random.default_rng(2025)
     cases = []
     for n in sizes:
@@ -220,5 +187,5 @@ def run(quick: bool) -> list[dict]:
         cases.extend(_cases(a, _repeat(n, quick)))
     stacks = [(64, 32), (8, 64)] if quick else [(4096, 32), (256, 128)]
     for count, n in stacks:
-        cases.append(_stack_case(count, n, 3 if quick else 7, rng))
+        cases.append(_stack_case(count, n, _repeat(n, quick), rng))
     return cases

@@ -12,12 +12,10 @@ machine).
 from __future__ import annotations
 
 import os
-import statistics
-import time
 
 import numpy as np
 
-from ._harness import best_time, record, settle_thread_pools
+from ._harness import REPEAT, record, side_by_side
 
 DGEMM_LIMIT_GFLOPS = 145.0  # Eigen GEMM, -march=native, 2 threads, the project's machine
 BATCH_ROWS = 8192
@@ -67,16 +65,17 @@ def _small_one_shot(quick: bool) -> list[dict]:
     out = []
     for n, rows in sizes:
         x = rng.standard_normal((rows, n)) + rng.standard_normal(n)
-        t_ours = best_time(lambda x=x: _one_shot_cov(x), repeat=5)
-        t_cov = best_time(lambda x=x: np.cov(x, rowvar=False), repeat=5)
+        t_ours, t_cov = side_by_side(
+            lambda x=x: _one_shot_cov(x), lambda x=x: np.cov(x, rowvar=False), min_sample=0.02
+        )
         err = _rel(_one_shot_cov(x), np.cov(x, rowvar=False))
         out.append(
             record(
                 "moments",
                 f"one-shot covariance n={n} N={rows} float64",
-                ours_s=t_ours,
+                ours=t_ours,
                 peer="np.cov",
-                peer_s=t_cov,
+                peer_time=t_cov,
                 agree=err < 1e-10,
                 error=err,
                 n=n,
@@ -86,18 +85,6 @@ def _small_one_shot(quick: bool) -> list[dict]:
             )
         )
     return out
-
-
-def _timings(fn, repeat: int) -> list[float]:
-    """Wall times of ``repeat`` calls after a warm-up call, each after the thread pools settle."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        settle_thread_pools()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def _moments_gram(x: np.ndarray) -> np.ndarray:
@@ -114,35 +101,31 @@ def _syrk(quick: bool) -> list[dict]:
     from descramble import _core
 
     sizes = [(128, 128)] if quick else [(512, 512), (1024, 1024), (2048, 2048)]
-    repeat = 3 if quick else 5
+    repeat = 3 if quick else REPEAT
     out = []
     for n, k in sizes:
         w = np.random.default_rng(n).standard_normal((n, k))
         ref = w @ w.T
         err = _rel(_core.syrk(w.T), ref)
-        ours = _timings(lambda w=w: _core.syrk(w.T), repeat)
         peers = {
             "numpy w @ w.T": lambda w=w: w @ w.T,
             "Moments(n).update(w.T).gram()": lambda w=w: _moments_gram(w.T),
         }
-        for peer, fn in peers.items():
-            theirs = _timings(fn, repeat)
+        ours, *theirs = side_by_side(
+            lambda w=w: _core.syrk(w.T), *peers.values(), repeat=repeat, settle=True
+        )
+        for peer, peer_time in zip(peers, theirs, strict=True):
             out.append(
                 record(
                     "moments",
                     f"syrk W W^T n={n} k={k} vs {peer}",
-                    ours_s=statistics.median(ours),
+                    ours=ours,
                     peer=peer,
-                    peer_s=statistics.median(theirs),
+                    peer_time=peer_time,
                     agree=err < 1e-12,
                     error=err,
                     n=n,
                     k=k,
-                    repeats=repeat,
-                    ours_min_s=min(ours),
-                    ours_max_s=max(ours),
-                    peer_min_s=min(theirs),
-                    peer_max_s=max(theirs),
                     load_average=os.getloadavg()[0],
                 )
             )
@@ -151,7 +134,7 @@ def _syrk(quick: bool) -> list[dict]:
 
 def run(quick: bool) -> list[dict]:
     sizes = [(64, 3000), (200, 2000)] if quick else [(256, 200_000), (1024, 50_000), (4096, 8192)]
-    repeat = 2 if quick else 3
+    repeat = 3 if quick else REPEAT
     rng = np.random.default_rng(0)
     out = []
     for n, rows in sizes:
@@ -162,9 +145,13 @@ def run(quick: bool) -> list[dict]:
             flops = float(rows) * n * n
             ours_m = _ours(x, BATCH_ROWS)
             scatter = ours_m.scatter()
-            t_ours = best_time(lambda x=x: _ours(x, BATCH_ROWS), repeat=repeat, min_total=0.0)
-            t_chan = best_time(lambda x=x: _chan_stream(x, BATCH_ROWS), repeat=repeat, min_total=0)
-            t_cov = best_time(lambda x=x: np.cov(x, rowvar=False), repeat=repeat, min_total=0.0)
+            t_ours, t_chan, t_cov = side_by_side(
+                lambda x=x: _ours(x, BATCH_ROWS),
+                lambda x=x: _chan_stream(x, BATCH_ROWS),
+                lambda x=x: np.cov(x, rowvar=False),
+                repeat=repeat,
+                settle=True,
+            )
             err_chan = _rel(scatter, _chan_stream(x, BATCH_ROWS)[2])
             err_cov = _rel(ours_m.covariance(), np.cov(x, rowvar=False))
             common = {
@@ -172,8 +159,8 @@ def run(quick: bool) -> list[dict]:
                 "N": rows,
                 "dtype": name,
                 "batch_rows": BATCH_ROWS,
-                "ours_gflops": flops / t_ours / 1e9,
-                "fraction_of_dgemm_limit": flops / t_ours / 1e9 / DGEMM_LIMIT_GFLOPS,
+                "ours_gflops": flops / t_ours["median"] / 1e9,
+                "fraction_of_dgemm_limit": flops / t_ours["median"] / 1e9 / DGEMM_LIMIT_GFLOPS,
                 # Shared machines: the 1-minute load average says how much of
                 # the 2 cores the timings really had.
                 "load_average": os.getloadavg()[0],
@@ -186,12 +173,12 @@ def run(quick: bool) -> list[dict]:
                     record(
                         "moments",
                         f"update n={n} N={rows} {name} vs {vs}",
-                        ours_s=t_ours,
+                        ours=t_ours,
                         peer=peer,
-                        peer_s=t_peer,
+                        peer_time=t_peer,
                         agree=err < 1e-10,
                         error=err,
-                        peer_gflops=flops / t_peer / 1e9,
+                        peer_gflops=flops / t_peer["median"] / 1e9,
                         **common,
                     )
                 )

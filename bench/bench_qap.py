@@ -16,13 +16,11 @@ tie whose answer is arbitrary, for scipy as for us.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._harness import best_time, record
+from ._harness import MIN_REPEAT, REPEAT, record, side_by_side
 
 AREA = "qap"
 
@@ -65,20 +63,6 @@ def _sinkhorn(K: np.ndarray) -> np.ndarray:
     return K
 
 
-def _timed(fn: Callable[[], Any]) -> float:
-    """Best of several runs; one run only when it takes seconds (scipy at n >= 256).
-
-    FAQ on descrambling instances takes milliseconds at every size, and a
-    single run on a shared machine measures its neighbours as much as FAQ.
-    """
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    if first > 2.0:
-        return first
-    return min(first, best_time(fn, repeat=5, min_total=0.2))
-
-
 def run(quick: bool) -> list[dict]:
     from scipy.optimize import quadratic_assignment as scipy_qap
 
@@ -103,18 +87,20 @@ def run(quick: bool) -> list[dict]:
                 opts = {"P0": P0, "rng": np.random.default_rng(0)}
                 return scipy_qap(A, B, method="faq", options=opts)
 
-            ours, ref = ours_fn(), peer_fn()
-            ours_s = _timed(ours_fn)
-            peer_s = _timed(peer_fn)
+            ours, ref = ours_fn(), peer_fn()  # also the warm-up
+            # scipy takes seconds from n = 256: the minimum repeats there.
+            ours_t, peer_t = side_by_side(
+                ours_fn, peer_fn, repeat=REPEAT if n < 256 else MIN_REPEAT, warmup=False
+            )
             scale = max(abs(float(ref.fun)), 1.0)
             error = (float(ours.fun) - float(ref.fun)) / scale
             records.append(
                 record(
                     AREA,
                     f"faq {kind} n={n}",
-                    ours_s=ours_s,
+                    ours=ours_t,
                     peer="scipy.optimize.quadratic_assignment(faq)",
-                    peer_s=peer_s,
+                    peer_time=peer_t,
                     agree=error <= 1e-9,
                     error=error,
                     n=n,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import best_time, record
+from ._harness import MIN_REPEAT, REPEAT, record, side_by_side
 
 
 def _case(torch, dt, d_in: int, hidden: int, n_batches: int, batch: int, quick: bool) -> dict:
@@ -37,15 +37,13 @@ def _case(torch, dt, d_in: int, hidden: int, n_batches: int, batch: int, quick: 
 
     c_ours, c_peer = np.asarray(ours()), peer().double().numpy()
     err = float(np.max(np.abs(c_ours - c_peer)) / np.max(np.abs(c_peer)))
-    repeat = 3 if quick else 5
-    t_ours = best_time(ours, repeat=repeat)
-    t_peer = best_time(peer, repeat=repeat)
+    t_ours, t_peer = side_by_side(ours, peer, repeat=MIN_REPEAT if quick else REPEAT)
     return record(
         "torch",
         f"capture post-ReLU, {d_in}->{hidden}, {n_batches}x{batch} rows",
-        ours_s=t_ours,
+        ours=t_ours,
         peer="hooks + torch.cov",
-        peer_s=t_peer,
+        peer_time=t_peer,
         agree=err < 1e-4,  # float32 peer against our float64 accumulation
         error=err,
         hidden=hidden,

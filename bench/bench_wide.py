@@ -23,7 +23,7 @@
   timed in the same process (the dgemm limit).
 
 Times are medians of at least 3 repeats with min and max (``ours_s`` and
-``peer_s`` are the medians).
+``peer_s`` are the medians), except the sketch stream's single pass.
 """
 
 from __future__ import annotations
@@ -40,25 +40,17 @@ from typing import Any
 
 import numpy as np
 
-from ._harness import record, settle_thread_pools
+from ._harness import MIN_REPEAT, record, scaled, summary, timing
 
 RESIDUAL_TOL = 1e-10
+GEMM_ROWS = 256  # the centred panel of the sketch stream's dgemm limit
 
 
-def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[dict, Any]:
-    """``({median, min, max, repeat}, last result)`` of ``fn()`` over ``repeat`` calls."""
-    times, out = [], None
-    for _ in range(repeat):
-        settle_thread_pools()
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return {
-        "median": float(np.median(times)),
-        "min": min(times),
-        "max": max(times),
-        "repeat": repeat,
-    }, out
+def timed(fn: Callable[[], Any], repeat: int = MIN_REPEAT) -> tuple[dict, Any]:
+    """The harness's timing of ``fn()`` and its result; the call that gives the
+    result is the warm-up."""
+    out = fn()
+    return timing(fn, repeat=repeat, warmup=False, settle=True), out
 
 
 def low_rank_plus_noise(n_samples: int, n: int, rank: int, seed: int, batch: int = 1024):
@@ -111,15 +103,13 @@ def _leading(quick: bool) -> list[dict]:
             record(
                 "wide",
                 f"leading k={k} n={n}",
-                ours_s=t_ours["median"],
+                ours=t_ours,
                 peer="scipy eigsh",
-                peer_s=t_arpack["median"],
+                peer_time=t_arpack,
                 agree=r_ours <= RESIDUAL_TOL and r_arpack <= RESIDUAL_TOL and err < 1e-10,
                 error=err,
                 n=n,
                 k=k,
-                ours=t_ours,
-                peer_times=t_arpack,
                 residual_ours=r_ours,
                 residual_peer=r_arpack,
                 restarts=info["restarts"],
@@ -144,16 +134,14 @@ def _leading(quick: bool) -> list[dict]:
             record(
                 "wide",
                 f"leading k={k} n={n} vs randomized_svd",
-                ours_s=t_ours["median"],
+                ours=t_ours,
                 peer=f"sklearn randomized_svd n_iter={n_iter}",
-                peer_s=t_svd["median"],
+                peer_time=t_svd,
                 # Agreement: where the peer reaches the residual, the same values.
                 agree=err < 1e-10 or not reached,
                 error=err,
                 n=n,
                 k=k,
-                ours=t_ours,
-                peer_times=t_svd,
                 residual_ours=r_ours,
                 residual_peer=r_svd,
                 peer_reached_residual=reached,
@@ -221,11 +209,11 @@ def child_sketch_stream(n: int, k: int, n_samples: int, batch: int) -> dict:
     m = sketch.size + sketch.test_size
     flops = 4.0 * n_samples * n * m
     # The dgemm limit: numpy's float64 GEMMs of the update's shapes (a centred
-    # panel of 256 rows against the test matrices, and its transpose back).
-    z = rng.standard_normal((256, n))
+    # panel of GEMM_ROWS rows against the test matrices, and its transpose back).
+    z = rng.standard_normal((GEMM_ROWS, n))
     t = sketch._test
-    gemm_flops = 4.0 * 256 * n * m
-    gemm_times, _ = timed(lambda: z.T @ (z @ t), 5)
+    gemm_flops = 4.0 * GEMM_ROWS * n * m
+    gemm_times = timing(lambda: z.T @ (z @ t), settle=True)
     mu, u, report = sketch.leading()
     return {
         "update_s": update_s,
@@ -258,24 +246,29 @@ def _in_child(name: str, **kwargs: Any) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _child_record(case: str, res: dict, **fields: Any) -> dict:
+    """A wide-layer record whose measurements come from a child process: all of
+    the child's results go into the record under ``child_`` names."""
+    return record("wide", case, **fields, **{f"child_{key}": value for key, value in res.items()})
+
+
 def _descramble_moments(quick: bool) -> list[dict]:
     n, n_samples, k, repeat = (2048, 1024, 16, 3) if quick else (16384, 8192, 64, 3)
     res = _in_child("child_descramble_moments", n=n, n_samples=n_samples, k=k, repeat=repeat)
     peak_ratio = res["peak_rss_after_descramble"] / res["statistics_bytes"]
     return [
-        record(
-            "wide",
+        _child_record(
             f"descramble Moments k={k} n={n} N={n_samples}",
-            ours_s=res["ours"]["median"],
+            res,
+            ours=res["ours"],
             peer="scipy eigsh",
-            peer_s=res["peer"]["median"],
+            peer_time=res["peer"],
             agree=res["energy_rel_error"] <= 1e-9,
             error=res["energy_rel_error"],
             n=n,
             k=k,
             N=n_samples,
             peak_rss_over_statistics=peak_ratio,
-            **{f"child_{key}": value for key, value in res.items()},
         )
     ]
 
@@ -299,9 +292,9 @@ def _sketch_accuracy(quick: bool) -> list[dict]:
         record(
             "wide",
             f"sketch accuracy k={k} n={n} power law",
-            ours_s=t_ours["median"],
+            ours=t_ours,
             peer="numpy X^T X (exact statistics only)",
-            peer_s=t_peer["median"],
+            peer_time=t_peer,
             agree=captured >= 0.99 and 1 / 3 <= ratio <= 3 and report["error_bound"] >= true,
             error=1.0 - captured,
             n=n,
@@ -311,8 +304,6 @@ def _sketch_accuracy(quick: bool) -> list[dict]:
             error_bound=report["error_bound"],
             true_error=true,
             estimate_over_true=ratio,
-            ours=t_ours,
-            peer_times=t_peer,
         )
     ]
 
@@ -322,19 +313,20 @@ def _sketch_stream(quick: bool) -> list[dict]:
     res = _in_child("child_sketch_stream", n=n, k=k, n_samples=n_samples, batch=batch)
     fraction = res["update_gflops"] / res["dgemm_gflops"]
     return [
-        record(
-            "wide",
+        _child_record(
             f"sketch stream k={k} n={n} N={n_samples} float32",
-            ours_s=res["update_s"],
+            res,
+            # One streaming pass; the peer is numpy's measured GEMM time scaled
+            # to the same flop count.
+            ours=summary([res["update_s"]]),
             peer="numpy float64 GEMMs of the same shapes (dgemm limit)",
-            peer_s=res["update_s"] * fraction,
+            peer_time=scaled(res["dgemm_times"], n_samples / GEMM_ROWS),
             agree=res["count"] == n_samples,
             error=None,
             n=n,
             k=k,
             N=n_samples,
             fraction_of_dgemm=fraction,
-            **{f"child_{key}": value for key, value in res.items()},
         )
     ]
 
