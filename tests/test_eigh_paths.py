@@ -212,3 +212,15 @@ def test_concurrent_calls_from_python_threads():
         results = list(pool.map(ds.eigh, mats))
     for a, (w, v) in zip(mats, results, strict=True):
         _assert_like_lapack(a, w, v)
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["inverse-iteration", "full-solve"])
+def test_leading_pairs_on_both_sides_of_the_inverse_iteration_ratio(extra):
+    # k pairs of an order-n matrix come from inverse iteration while
+    # ratio * k <= n, from the full solve beyond.
+    n = 200
+    k = n // CROSSOVERS["eigh_inverse_iteration_ratio"] + extra
+    a = _spectrum_matrix("random", n, np.random.default_rng(3000 + k))
+    w_ref, v_ref = np.linalg.eigh(a)
+    wk, vk = ds.eigh(a, k=k)
+    _helpers.assert_eigh_like_lapack(a, wk, vk, w_ref, v_ref[:, -k:])

@@ -8,6 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import descramble as ds
+from descramble import _core
+
+CROSSOVERS = _core.crossovers()
+SHARED_PANEL_MIN = CROSSOVERS["rank_update_shared_panel_min"]
 
 
 def two_pass(x):
@@ -71,7 +75,9 @@ def test_matches_two_pass_reference(dtype, layout, shape):
     assert_matches(m, x)
 
 
-@pytest.mark.parametrize("n", [512, 600], ids=["n=512-tiles", "n=600-edge-tiles"])
+@pytest.mark.parametrize(
+    "n", [SHARED_PANEL_MIN, SHARED_PANEL_MIN + 88], ids=["first-tiled-width", "edge-tiles"]
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 def test_wide_state_tiled_update(n, dtype):
     rng = np.random.default_rng(n)
@@ -113,11 +119,14 @@ def test_very_wide_state_deep_panels(dtype, layout):
 
 
 def test_narrow_state_row_split_update():
-    # Enough work (> 2e7 flops per batch) for the threads to split the rows;
-    # the fresh state's first batch writes, the second adds.
+    # Enough work per batch for the threads to split the rows (a width below
+    # the shared-panel crossover); the fresh state's first batch writes, the
+    # second adds.
+    n = SHARED_PANEL_MIN * 2 // 5
+    first = 3 * CROSSOVERS["rank_update_parallel_flops"] // (n * n)
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((5000, 200)) - 7.0
-    assert_matches(ds.Moments(200).update(x[:3000]).update(np.asfortranarray(x[3000:])), x)
+    x = rng.standard_normal((first + 2000, n)) - 7.0
+    assert_matches(ds.Moments(n).update(x[:first]).update(np.asfortranarray(x[first:])), x)
 
 
 def test_large_offset_keeps_digits_the_raw_formula_loses():
@@ -192,8 +201,14 @@ def test_empty_statistics_and_empty_batches():
     assert repr(m) == "Moments(n=3, count=0)"
 
 
-@pytest.mark.parametrize("n", [40, 200, 600], ids=["one-thread", "row-split", "wide"])
+@pytest.mark.parametrize(
+    "n",
+    [40, SHARED_PANEL_MIN * 2 // 5, SHARED_PANEL_MIN + 88],
+    ids=["one-thread", "row-split", "wide"],
+)
 def test_fresh_state_never_shows_reused_memory(n):
+    flops = CROSSOVERS["rank_update_parallel_flops"]
+    assert (600 * n * n >= flops) == (n > 40), "the ids no longer name the paths"
     # The core leaves a fresh scatter buffer unwritten until the first batch
     # overwrites it; freed states of the same size leave garbage for the
     # allocator to hand back, which an empty, copied, merged or rejected-batch
@@ -209,7 +224,8 @@ def test_fresh_state_never_shows_reused_memory(n):
     with pytest.raises(ValueError, match="row 299 contains NaN"):
         m.update(bad)
     np.testing.assert_array_equal(m.scatter(), np.zeros((n, n)))
-    x = rng.standard_normal((600, n)) - 5.0  # 600 x 200: threads split the rows
+    # 600 rows: threaded from the row-split width on (see the ids).
+    x = rng.standard_normal((600, n)) - 5.0
     assert_matches(copy.copy(m).update(x), x)
     assert_matches(ds.Moments(n).merge(copy.deepcopy(m)).update(x), x)
     assert_matches(m.update(x), x)

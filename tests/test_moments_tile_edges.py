@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import descramble as ds
+from descramble import _core
 
 WIDTHS = [*range(1, 34), 47, 63, 65, 127, 129, 257]
 
@@ -28,10 +29,20 @@ def test_tile_remainders_match_numpy(n):
     )
 
 
-@pytest.mark.parametrize("n", [37, 517], ids=["row-split", "shared-panels"])
+_CROSSOVERS = _core.crossovers()
+_SHARED_PANEL_MIN = _CROSSOVERS["rank_update_shared_panel_min"]
+
+
+@pytest.mark.parametrize("n", [37, _SHARED_PANEL_MIN + 5], ids=["row-split", "shared-panels"])
 def test_multithreaded_paths_match_numpy(n):
-    # Enough rows for both threads (the row split below n = 512, shared panels above).
-    x = np.random.default_rng(1).standard_normal((20000 if n < 512 else 1200, n)).astype(np.float32)
+    # Enough rows for the update to be threaded (twice its flop crossover, and
+    # every thread at least its minimum share of rows): the threads split the
+    # rows below the shared-panel width and share each panel's tiles from it.
+    rows = max(
+        2 * _CROSSOVERS["rank_update_parallel_flops"] // (n * n) + 1,
+        8 * _CROSSOVERS["min_rows_per_thread"],
+    )
+    x = np.random.default_rng(1).standard_normal((rows, n)).astype(np.float32)
     m = ds.Moments(n).update(x)
     np.testing.assert_allclose(
         m.covariance(), np.cov(x.astype(np.float64), rowvar=False), rtol=1e-10, atol=1e-12

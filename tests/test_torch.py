@@ -397,16 +397,21 @@ def test_permute_mlp_preserves_outputs(mlp):
         torch.testing.assert_close(mlp[0].weight, w0[p])
 
 
+def _assert_permuting_preserves_outputs(model, X, perms, atol):
+    """``dt.permute`` of each layer in ``perms`` in turn leaves ``model(X)`` unchanged."""
+    with torch.no_grad():
+        before = model(X)
+    for layer, perm in perms.items():
+        dt.permute(model, layer, perm)
+    with torch.no_grad():
+        torch.testing.assert_close(model(X), before, rtol=0, atol=atol)
+
+
 def test_permute_through_layernorm_prelu_batchnorm_and_functional_ops():
     torch.manual_seed(15)
     model = _randomise_norms(_MLPNorm())
     X = torch.randn(20, 6)
-    with torch.no_grad():
-        before = model(X)
-    dt.permute(model, "fc1", _perm(9, 2))
-    dt.permute(model, "fc2", _perm(7, 3))
-    with torch.no_grad():
-        torch.testing.assert_close(model(X), before, rtol=0, atol=1e-6)
+    _assert_permuting_preserves_outputs(model, X, {"fc1": _perm(9, 2), "fc2": _perm(7, 3)}, 1e-6)
 
 
 class _CNN(nn.Module):
@@ -430,12 +435,7 @@ def test_permute_cnn_with_batchnorm_depthwise_and_flatten_preserves_outputs():
     torch.manual_seed(16)
     model = _randomise_norms(_CNN())
     X = torch.randn(5, 3, 10, 10)
-    with torch.no_grad():
-        before = model(X)
-    dt.permute(model, "c1", _perm(6, 4))
-    dt.permute(model, "c2", _perm(4, 5))
-    with torch.no_grad():
-        torch.testing.assert_close(model(X), before, rtol=0, atol=1e-5)
+    _assert_permuting_preserves_outputs(model, X, {"c1": _perm(6, 4), "c2": _perm(4, 5)}, 1e-5)
 
 
 def test_permute_conv1d_into_torch_flatten():
@@ -450,11 +450,7 @@ def test_permute_conv1d_into_torch_flatten():
     torch.manual_seed(17)
     model = Net()
     X = torch.randn(4, 2, 8)
-    with torch.no_grad():
-        before = model(X)
-    dt.permute(model, "c", _perm(5, 6))
-    with torch.no_grad():
-        torch.testing.assert_close(model(X), before, rtol=0, atol=1e-6)
+    _assert_permuting_preserves_outputs(model, X, {"c": _perm(5, 6)}, 1e-6)
 
 
 def test_permute_accepts_a_permutation_matrix(mlp):

@@ -1,29 +1,7 @@
-#include <stdexcept>
-#include <string>
-
 #include "common.hpp"
 #include "descramble/moments.hpp"
 
 namespace descramble::bindings {
-
-namespace {
-
-// Element strides of a 2-D float32/float64 array, read in place: strided and
-// Fortran-ordered views are not copied (the core converts panel by panel).
-template <class T>
-void update_from(Moments& m, const py::array& x) {
-  const auto item = static_cast<py::ssize_t>(sizeof(T));
-  if (x.strides(0) % item != 0 || x.strides(1) % item != 0) {
-    throw std::invalid_argument("Moments.update: strides are not a multiple of the item size");
-  }
-  const T* data = static_cast<const T*>(x.data());
-  const Index rows = x.shape(0), cols = x.shape(1);
-  const Index rs = x.strides(0) / item, cs = x.strides(1) / item;
-  py::gil_scoped_release release;
-  m.update(data, rows, cols, rs, cs);
-}
-
-}  // namespace
 
 void bind_moments(py::module_& m) {
   py::class_<Moments>(m, "Moments", "Streaming count, mean and centred scatter (core).")
@@ -34,18 +12,10 @@ void bind_moments(py::module_& m) {
       .def(
           "update",
           [](Moments& self, const py::array& x) {
-            if (x.ndim() != 2) {
-              throw std::invalid_argument("Moments.update: expected a 2-D array, got " +
-                                          std::to_string(x.ndim()) + "-D");
-            }
-            if (x.dtype().equal(py::dtype::of<double>())) {
-              update_from<double>(self, x);
-            } else if (x.dtype().equal(py::dtype::of<float>())) {
-              update_from<float>(self, x);
-            } else {
-              throw py::type_error("Moments.update: expected float32 or float64 data, got " +
-                                   std::string(py::str(x.dtype())));
-            }
+            visit_float_rows(x, "Moments.update", [&](const auto& v) {
+              py::gil_scoped_release release;
+              self.update(v.data, v.rows, v.cols, v.row_stride, v.col_stride);
+            });
           },
           py::arg("x"), "Adds a (rows, n) float32/float64 block read in place through its strides.")
       .def(
@@ -64,19 +34,9 @@ void bind_moments(py::module_& m) {
   m.def(
       "syrk",
       [](const py::array_t<double>& x) {
-        if (x.ndim() != 2) {
-          throw std::invalid_argument("syrk: expected a 2-D array, got " +
-                                      std::to_string(x.ndim()) + "-D");
-        }
-        const auto item = static_cast<py::ssize_t>(sizeof(double));
-        if (x.strides(0) % item != 0 || x.strides(1) % item != 0) {
-          throw std::invalid_argument("syrk: strides are not a multiple of the item size");
-        }
-        const double* data = x.data();
-        const Index rows = x.shape(0), cols = x.shape(1);
-        const Index rs = x.strides(0) / item, cs = x.strides(1) / item;
+        const StridedRows<double> v = strided_rows<double>(x, "syrk");
         py::gil_scoped_release release;
-        return syrk(data, rows, cols, rs, cs);
+        return syrk(v.data, v.rows, v.cols, v.row_stride, v.col_stride);
       },
       py::arg("x"),
       "X^T X of a (rows, n) float64 array read in place through its strides (other dtypes are "

@@ -27,6 +27,20 @@ std::vector<Crossover> crossovers() {
        "undeflated roots >= value: threaded secular roots and Gu-Eisenstat z"},
       {"eigh_dc_product_parallel_entries", kDcProductParallelEntries,
        "merge product entries >= value: column ranges on separate threads"},
+      {"eigh_layout_copy_parallel_entries", kLayoutCopyParallelEntries,
+       "input entries >= value: threaded column-major copy of the input"},
+      {"eigh_leading_product_stripe", kLeadingProductStripe,
+       "rows per thread task of eigh_leading's product: n > value uses several threads"},
+      {"stream_pass_parallel_entries", kStreamPassParallelEntries,
+       "entries >= value: threaded validation, sums, centring, merge and mirror passes"},
+      {"rank_update_parallel_flops", kRankUpdateParallelFlops,
+       "rows * n * n >= value: threaded rank-k update of Moments and syrk"},
+      {"rank_update_shared_panel_min", kRankUpdateSharedPanelMin,
+       "n >= value: threads share each panel's tiles; below, they split the rows"},
+      {"min_rows_per_thread", kMinRowsPerThread,
+       "rows split between threads: at least value rows each"},
+      {"batch_parallel_min", kBatchParallelMin,
+       "problems >= value: eigh and assignment batches give each problem a thread"},
   };
 }
 

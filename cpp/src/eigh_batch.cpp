@@ -5,6 +5,7 @@
 #include <string>
 
 #include "descramble/eigh.hpp"
+#include "thread_policy.hpp"
 
 namespace descramble {
 
@@ -51,7 +52,7 @@ void eigh_batch(const double* a, Index count, Index n, Index k, bool compute_vec
   Index failed = count;
   // Inside this region the single-matrix phases find no idle thread (nested
   // parallelism is off), so each matrix runs serially on its thread.
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (count >= detail::kBatchParallelMin)
   for (Index p = 0; p < count; ++p) {
     try {
       solve(p);

@@ -28,9 +28,6 @@ namespace {
 
 using Eigen::MatrixXd;
 
-// Row stripe of the lower-triangle product: a 256 x b stripe of the result
-// stays in L2 while the tiles of G stream through once per stripe.
-constexpr Index kStripe = 256;
 // A column whose norm after projection is below this fraction of the block's
 // largest norm before it carries no direction that survives rounding.
 constexpr double kLostFraction = 1e-12;
@@ -113,9 +110,13 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
                              const Eigen::Ref<const Eigen::MatrixXd>& x,
                              Eigen::Ref<Eigen::MatrixXd> y) {
   const Index n = a.rows();
+  // Row stripes (detail::kLeadingProductStripe): a stripe of the result stays
+  // in L2 while the tiles of G stream through once per stripe, and every
+  // stripe does the same n x stripe multiply-adds per column of x.
+  constexpr Index kStripe = detail::kLeadingProductStripe;
   const Index stripes = (n + kStripe - 1) / kStripe;
-  // Every stripe does n x 256 multiply-adds per column of x: equal shares.
-  // Inside the parallel region Eigen's products run on the calling thread.
+  // Inside the parallel region Eigen's products run on the calling thread,
+  // also when there is a single stripe (Eigen would otherwise fork its own).
 #pragma omp parallel for schedule(dynamic, 1) num_threads(detail::max_threads())
   for (Index s = 0; s < stripes; ++s) {
     const Index r0 = s * kStripe;

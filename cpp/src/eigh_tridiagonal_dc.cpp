@@ -81,7 +81,7 @@ double secular_root(const double* d, const double* z, Index k, double rho, Index
   // psi, phi and their derivatives at the current point. For an inner root
   // the pass that picks the nearer pole evaluates them at the starting
   // point, and the first iteration reuses it: one pass of k terms fewer per
-  // root (~20% of the root finding, which takes ~5 passes).
+  // root, out of the few passes a root takes.
   SecularSums at;
   bool evaluated = false;
   if (j < k - 1) {

@@ -12,9 +12,9 @@
 //
 // The panels run inside one parallel region: the threads split the product by
 // columns (equal triangle area) and every vector operation by rows, and meet
-// at four TeamBarrier waits per column. Forking a parallel region per product
-// instead (two OpenMP barriers per column) made two threads slower than one
-// whenever the other core was busy.
+// at four TeamBarrier waits per column. A parallel region forked per product
+// (two OpenMP barriers per column) would wait a scheduler time slice at each
+// barrier whenever the other core is busy.
 #include <algorithm>
 #include <atomic>
 #include <cmath>

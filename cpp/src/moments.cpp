@@ -11,12 +11,9 @@
 #include <vector>
 
 #include "packed_syrk.hpp"
+#include "row_checks.hpp"
 #include "syrk_memory.hpp"
 #include "thread_policy.hpp"
-
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
 
 namespace descramble {
 
@@ -26,24 +23,16 @@ namespace detail {
 // rank-k update consumes (one spare sample slot holds the Chan merge term).
 // Narrow states: a group of 8 variables over 256 samples (16 KiB) stays in L1
 // and a thread's whole panel in L2. Wide states: every pass reads and writes
-// the n x n result from DRAM (128 MiB at n = 4096), so a deeper panel halves
-// that traffic; measured on Zen 4 at n = 4096, 512 rows run the update at 96%
-// of the in-cache kernel speed against 92-95% for 256, and 1024 rows run the
-// whole update another 1-3% faster than 512 (the n x n result is then read
-// and written 8 times per 8192 samples instead of 16).
+// the n x n result from memory, so deeper panels cut that traffic in
+// proportion (docs/tuning.md names the bench/ cases that chose the depths).
 constexpr Index kPanelRows = 256;
 constexpr Index kWidePanelRows = 512;
 constexpr Index kDeepPanelRows = 1024;
-// From this width on, two panels no longer fit in the last-level cache (a
-// 512-row panel is 17 MiB at n = 4096, the L3 32 MiB): deep panels are used.
+// From this width on, two 512-row panels no longer fit in the last-level
+// cache of common desktop and server parts: deep panels are used.
 constexpr Index kDeepPanelFrom = 2048;
-// Below this width the lower triangle has too few tiles to keep two cores
-// busy; threads then split the rows instead, each into its own accumulator.
-constexpr Index kRowSplitBelow = 512;
 // Batches with fewer rows than this are gathered in a buffer first.
 constexpr Index kBufferRows = 256;
-// Largest accepted magnitude: squares of sums of such values cannot overflow.
-constexpr double kMaxAbs = 1e100;
 
 // Read-only (rows x n) view through element strides.
 template <class T>
@@ -59,12 +48,6 @@ struct StridedBlock {
   bool row_major() const { return std::abs(cs) <= std::abs(rs); }
 };
 
-inline std::string bad_row_message(Index row, bool non_finite) {
-  if (non_finite) return "row " + std::to_string(row) + " contains NaN or infinity";
-  return "row " + std::to_string(row) +
-         " contains a value beyond 1e100 in magnitude (its square could overflow)";
-}
-
 // Throws std::domain_error for the first row of rows [r0, r1) holding a
 // non-finite or oversized entry; returns when all are acceptable.
 template <class T>
@@ -79,9 +62,6 @@ void check_rows(const StridedBlock<T>& x, Index r0, Index r1, Index report_offse
   }
 }
 
-// Below this many entries the validation pass runs on one thread.
-constexpr double kParallelElements = 1 << 20;
-
 // Column sums of (x - shift) and column maxima of |x|: one parallel,
 // memory-bound pass that both validates the batch and gives its mean.
 template <class T>
@@ -90,10 +70,10 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
   const Index n = x.cols;
   sum.setZero(n);
   maxabs.setZero(n);
-  // Small batches stay on the calling thread (see kParallelElements).
-  const int threads = static_cast<double>(x.rows) * n < kParallelElements ? 1 : max_threads();
+  const int threads = x.rows * n < kStreamPassParallelEntries ? 1 : max_threads();
   if (x.row_major()) {
-    const int nt = static_cast<int>(std::min<Index>(threads, std::max<Index>(1, x.rows / 64)));
+    const int nt =
+        static_cast<int>(std::min<Index>(threads, std::max<Index>(1, x.rows / kMinRowsPerThread)));
     std::vector<VectorXd> part_sum(nt, VectorXd::Zero(n));
     std::vector<VectorXd> part_max(nt, VectorXd::Zero(n));
 #pragma omp parallel num_threads(nt)
@@ -221,7 +201,7 @@ inline void pack_extra(const VectorXd& extra, Index at, Index g0, Index g1, doub
 // Each buffer is allocated and faulted in by its own thread, in parallel.
 inline void reserve_panels(std::vector<std::vector<double>>& buffers, int count, Index size) {
   if (buffers.size() < static_cast<size_t>(count)) buffers.resize(static_cast<size_t>(count));
-  const int threads = static_cast<double>(size) < kParallelElements ? 1 : max_threads();
+  const int threads = size < kStreamPassParallelEntries ? 1 : max_threads();
   bool out_of_memory = false;
 #pragma omp parallel for schedule(static, 1) num_threads(std::min(threads, count))
   for (int t = 0; t < count; ++t) {
@@ -235,12 +215,6 @@ inline void reserve_panels(std::vector<std::vector<double>>& buffers, int count,
   }
   if (out_of_memory) throw std::bad_alloc();
 }
-
-// Below this many flops (about 0.4 ms of work on one core) a batch runs on
-// one thread: waking a second one costs more than it saves, and far more on
-// a loaded machine. Above it two threads win on Zen 4: 1500 x 256 took 2.0 ms
-// on one thread and 1.1 ms on two, 300 x 300 0.55 and 0.36 ms.
-constexpr double kParallelFlops = 2.0e7;
 
 // Samples in panel `p` of a batch cut into panels of `depth` rows: its rows,
 // plus the Chan term after the first panel's rows.
@@ -308,8 +282,8 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   const bool has_extra = extra.size() > 0;
   const std::vector<PackedTile> tiles = packed_lower_tiles(n);
   const double flops = static_cast<double>(x.rows) * n * n;
-  const int threads = flops < kParallelFlops ? 1 : max_threads();
-  if (n >= kRowSplitBelow || threads == 1) {
+  const int threads = flops < static_cast<double>(kRankUpdateParallelFlops) ? 1 : max_threads();
+  if (n >= kRankUpdateSharedPanelMin || threads == 1) {
     const Index chunk_groups = tile_groups(n);
     const Index chunks = (groups + chunk_groups - 1) / chunk_groups;
     const std::vector<PanelWork> order = panel_work_order(static_cast<Index>(tiles.size()), chunks);
@@ -348,7 +322,8 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
     }
     return;
   }
-  const int nt = static_cast<int>(std::max<Index>(1, std::min<Index>(threads, x.rows / 64)));
+  const int nt =
+      static_cast<int>(std::max<Index>(1, std::min<Index>(threads, x.rows / kMinRowsPerThread)));
   // A thread's rows number at most ceil(rows / nt); its panels need no more.
   const Index ldk = std::min(kPanelRows, (x.rows + nt - 1) / nt) + 1;
   // Each thread's first panel writes its accumulator (the state itself when
@@ -390,9 +365,8 @@ Moments::Moments(Index n) : n_(n) {
   // memory the allocation fails (std::bad_alloc) before any length-n vector
   // is zero-filled and its pages touched.
   // Not cleared: m2_ is read only once count_ > 0, and the first batch
-  // writes it instead of adding to it. At n = 4096 clearing the 128 MiB took
-  // 8 ms (0.6% of an 8192-row update), and the first batch then read the
-  // zeros back from DRAM.
+  // writes it instead of adding to it, which spares a pass over n x n memory
+  // and the first batch's reading of the zeros back.
   m2_.resize(n, n);
   detail::advise_huge_pages(m2_.data(), static_cast<std::size_t>(m2_.size()) * sizeof(double));
   shift_.setZero(n);
@@ -570,8 +544,7 @@ void Moments::merge(Moments& other) {
   const double w = na * nb / total;
   const Index n = n_;
   // Rows of the lower triangle grow in length: dynamic chunks balance them.
-  const int threads =
-      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+  const int threads = n * n < detail::kStreamPassParallelEntries ? 1 : detail::max_threads();
 #pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
   for (Index i = 0; i < n; ++i) {
     m2_.row(i).head(i + 1) += other.m2_.row(i).head(i + 1) + (w * d[i]) * d.head(i + 1).transpose();
@@ -603,8 +576,7 @@ RowMatrixXd symmetric_from_lower(const RowMatrixXd& lower, const VectorXd& m, do
   // and the columns written in cache. Tile rows grow in length: dynamic chunks.
   constexpr Index kTile = 64;
   const Index tiles = (n + kTile - 1) / kTile;
-  const int threads =
-      static_cast<double>(n) * n < detail::kParallelElements ? 1 : detail::max_threads();
+  const int threads = n * n < detail::kStreamPassParallelEntries ? 1 : detail::max_threads();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (Index bi = 0; bi < tiles; ++bi) {
     const Index i0 = bi * kTile, i1 = std::min(n, i0 + kTile);

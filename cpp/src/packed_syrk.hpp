@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "descramble/types.hpp"
+#include "thread_policy.hpp"
 
 namespace descramble::detail {
 
@@ -40,14 +41,17 @@ constexpr Index kMicroRows = kVector >= 8 ? 8 : (kVector >= 4 || kRegisters >= 3
 constexpr Index kMicroCols = kMicroGroups * kLanes;
 static_assert(kLanes % kMicroRows == 0, "a micro-tile's rows lie in one group");
 
-// Row groups per side of a (square) tile of C, as measured on Zen 4. Wide
-// results: 256 x 256 tiles (128 x 128 ran 2-3% slower at n = 4096). From 512
-// to 2047 variables the threads share each panel's tiles, and a 256-wide grid
-// leaves too few of them (10 at n = 1024) to finish a panel together; 128 x
-// 128 tiles run as fast there and balance to within a small tile. Narrow
-// results, which each thread updates whole, run 20% faster as one 256-wide
-// tile than as three 128-wide ones at n = 256.
-inline Index tile_groups(Index n) { return n >= 512 && n < 2048 ? 16 : 32; }
+// Row groups per side of a (square) tile of C. Wide results take 256 x 256
+// tiles, whose longer inner loops beat 128 x 128 ones. From the shared-panel
+// width (thread_policy.hpp) up to kSmallTilesBelow variables the threads share
+// each panel's tiles, and a 256-wide grid leaves too few of them to finish a
+// panel together; 128 x 128 tiles run as fast there and balance to within a
+// small tile. Narrow results, which each thread updates whole, run faster as
+// one 256-wide tile than as several 128-wide ones (docs/tuning.md).
+constexpr Index kSmallTilesBelow = 2048;
+inline Index tile_groups(Index n) {
+  return n >= kRankUpdateSharedPanelMin && n < kSmallTilesBelow ? 16 : 32;
+}
 
 // Asks for the cache line at `p` ahead of its use; a no-op where the compiler
 // has no prefetch builtin.

@@ -5,9 +5,8 @@
 #include <stdexcept>
 #include <string>
 
-#ifdef DESCRAMBLE_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "row_checks.hpp"
+#include "thread_policy.hpp"
 
 namespace descramble {
 
@@ -18,15 +17,10 @@ namespace {
 constexpr Index kPanelDoubles = Index{1} << 23;
 constexpr Index kMinPanelRows = 64;
 constexpr Index kMaxPanelRows = 2048;
-// Largest accepted magnitude: squares of sums of such values cannot overflow.
-constexpr double kMaxAbs = 1e100;
 
-int threads() {
-#ifdef DESCRAMBLE_HAVE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
+// Threads for a memory-bound pass over `entries` values (thread_policy.hpp).
+int pass_threads(Index entries) {
+  return entries < detail::kStreamPassParallelEntries ? 1 : detail::max_threads();
 }
 
 std::string shape_message(const char* what, Index got, Index expected) {
@@ -38,13 +32,14 @@ std::string shape_message(const char* what, Index got, Index expected) {
 template <class T>
 Index first_bad_row(const T* data, Index rows, Index cols, Index rs, Index cs) {
   Index first = rows;
-#pragma omp parallel for schedule(static) reduction(min : first) num_threads(threads())
+  const int threads = pass_threads(rows * cols);
+#pragma omp parallel for schedule(static) reduction(min : first) num_threads(threads)
   for (Index i = 0; i < rows; ++i) {
     const T* row = data + i * rs;
     bool bad = false;
     for (Index j = 0; j < cols; ++j) {
       const double v = static_cast<double>(row[j * cs]);
-      bad |= !(std::abs(v) < kMaxAbs);
+      bad |= !(std::abs(v) < detail::kMaxAbs);
     }
     if (bad && i < first) first = i;
   }
@@ -72,10 +67,7 @@ void sketch_update(const T* data, Index rows, Index cols, Index rs, Index cs,
     const T* row = data + bad * rs;
     bool non_finite = false;
     for (Index j = 0; j < cols; ++j) non_finite |= !std::isfinite(static_cast<double>(row[j * cs]));
-    throw std::domain_error(non_finite ? "row " + std::to_string(bad) + " contains NaN or infinity"
-                                       : "row " + std::to_string(bad) +
-                                             " contains a value beyond 1e100 in magnitude "
-                                             "(its square could overflow)");
+    throw std::domain_error(detail::bad_row_message(bad, non_finite));
   }
   const Index panel =
       std::clamp(kPanelDoubles / std::max<Index>(n, 1), kMinPanelRows, kMaxPanelRows);
@@ -83,7 +75,8 @@ void sketch_update(const T* data, Index rows, Index cols, Index rs, Index cs,
   RowMatrixXd a(z.rows(), m);
   for (Index r0 = 0; r0 < rows; r0 += panel) {
     const Index p = std::min(panel, rows - r0);
-#pragma omp parallel for schedule(static) num_threads(threads())
+    const int threads = pass_threads(p * n);
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (Index i = 0; i < p; ++i) {
       const T* row = data + (r0 + i) * rs;
       double* out = z.data() + i * n;

@@ -2,8 +2,7 @@
 // transparent huge pages where the kernel offers them.
 //
 // A 4096 x 4096 float64 state is 128 MiB: on 4 KiB pages its first touch takes
-// 32768 page faults (about 70 ms, 5% of a 8192-row update at that width),
-// against 64 faults on 2 MiB pages (about 15 ms), and the rank-k update then
+// 32768 page faults against 64 on 2 MiB pages, and the rank-k update then
 // walks rows 32 KiB apart with far fewer TLB misses. numpy advises its own
 // large arrays the same way. Linux only; elsewhere a no-op.
 #pragma once

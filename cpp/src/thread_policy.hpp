@@ -93,5 +93,32 @@ constexpr Index kDcSecularParallelMin = 64;
 // Entries of a merge's eigenvector product (rows x columns) from which its
 // column ranges go to separate threads, one single-threaded GEMM each.
 constexpr Index kDcProductParallelEntries = Index{256} * 256;
+// Entries of the eigensolver's input from which its tiled row-to-column-major
+// copy is split over threads: below, the copy is done before a thread wakes.
+constexpr Index kLayoutCopyParallelEntries = Index{512} * 512;
+// Rows per task of eigh_leading's lower symmetric product: a stripe of the
+// result stays in L2, and orders above one stripe give every thread tasks.
+constexpr Index kLeadingProductStripe = 256;
+
+// Streaming statistics (Moments, syrk, sketches).
+//
+// Entries from which a memory-bound pass is threaded: a batch's validation,
+// column sums and centring, a merge or mirror of an n x n state, faulting in
+// panel buffers. Below, the pass ends before a second thread would start.
+constexpr Index kStreamPassParallelEntries = Index{1} << 20;
+// Flops (rows x n x n) of a batch's rank-k update from which it is threaded;
+// below, waking a second thread costs more than the half it would take over.
+constexpr Index kRankUpdateParallelFlops = 20'000'000;
+// Order from which the threads of the rank-k update share the tiles of each
+// panel; below, the lower triangle has too few tiles to keep them all busy,
+// and each thread takes a range of rows into an accumulator of its own.
+constexpr Index kRankUpdateSharedPanelMin = 512;
+// Fewest rows a thread gets when threads split a batch by rows: a smaller
+// share would not repay the thread's own accumulator or partial sums.
+constexpr Index kMinRowsPerThread = 64;
+
+// Batches of independent problems (eigh stacks, assignment batches): from
+// this many problems, each goes whole to one thread, which solves it alone.
+constexpr Index kBatchParallelMin = 2;
 
 }  // namespace descramble::detail

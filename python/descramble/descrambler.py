@@ -465,6 +465,39 @@ def _certified_objective(source: Any, p: np.ndarray, g: np.ndarray) -> float:
         return float(np.einsum("ij,ij->", g, _gram_of_rows(y)))
 
 
+def _result(
+    p: np.ndarray,
+    values: tuple[float, float, float],
+    *,
+    source: Any,
+    spectra: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int],
+    group: str,
+    method: str,
+    eigensolver: dict,
+) -> Descrambling:
+    """The result of either path: ``values`` is (objective, lower bound, gap),
+    ``spectra`` is (lam, mu, T, U, n); the tie report is derived from them."""
+    objective, lower_bound, gap = values
+    lam, mu, t, u, n = spectra
+    return Descrambling(
+        P=p,
+        objective=objective,
+        lower_bound=lower_bound,
+        gap=gap,
+        ties={
+            "smoothness": _smoothness_ties(source, lam),
+            "data": _tied_blocks(mu, _computed_tie_tolerance(mu, n)),
+        },
+        lam=lam,
+        mu=mu,
+        T=t,
+        U=u,
+        group=group,
+        method=method,
+        eigensolver=eigensolver,
+    )
+
+
 def _descramble_sketch(
     sketch: Sketch, smoothness: Any, order: Any, center: bool, group: str, k: Any
 ) -> Descrambling:
@@ -484,19 +517,11 @@ def _descramble_sketch(
     # sum_i lam_i mu_i exactly: both refer to G_k, whose distance to G the
     # report's error estimate and bound measure.
     bound = float(lam @ mu)
-    return Descrambling(
-        P=_descrambler(source, t, u),
-        objective=bound,
-        lower_bound=bound,
-        gap=0.0,
-        ties={
-            "smoothness": _smoothness_ties(source, lam),
-            "data": _tied_blocks(mu, _computed_tie_tolerance(mu, n)),
-        },
-        lam=lam,
-        mu=mu,
-        T=t,
-        U=u,
+    return _result(
+        _descrambler(source, t, u),
+        (bound, bound, 0.0),
+        source=source,
+        spectra=(lam, mu, t, u, n),
         group=group,
         method="closed form",
         eigensolver=report,
@@ -658,19 +683,11 @@ def descramble(
         )
 
     scale = _rounding_scale(lam, mu)
-    return Descrambling(
-        P=p,
-        objective=objective,
-        lower_bound=lower_bound,
-        gap=_relative_gap(objective, lower_bound, scale),
-        ties={
-            "smoothness": _smoothness_ties(source, lam),
-            "data": _tied_blocks(mu, _computed_tie_tolerance(mu, n)),
-        },
-        lam=lam,
-        mu=mu,
-        T=t,
-        U=u,
+    return _result(
+        p,
+        (objective, lower_bound, _relative_gap(objective, lower_bound, scale)),
+        source=source,
+        spectra=(lam, mu, t, u, n),
         group=group,
         method=method,
         eigensolver=report,

@@ -13,14 +13,12 @@ keeps the digits that the one-pass formula ``sum x x^T - N m m^T`` loses.
 from __future__ import annotations
 
 import os
-import struct
-import zipfile
-import zlib
 from typing import Any, Union
 
 import numpy as np
 
 from . import _core
+from ._state_file import open_state_file
 from ._validation import as_batch, for_core, integer
 
 __all__ = ["Moments"]
@@ -29,22 +27,6 @@ _FORMAT = "descramble.Moments"
 _VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-# What np.load and zipfile raise on damaged bytes: besides I/O and zip format
-# errors, a corrupted header can announce an unsupported zip version or
-# compression method (NotImplementedError), encryption (RuntimeError), a bad
-# deflate stream (zlib.error) or an undecodable name (UnicodeDecodeError).
-_CORRUPT_FILE_ERRORS = (
-    OSError,
-    EOFError,
-    KeyError,
-    zipfile.BadZipFile,
-    NotImplementedError,
-    RuntimeError,
-    zlib.error,
-    UnicodeDecodeError,
-    struct.error,
-)
 
 
 class Moments:
@@ -306,30 +288,12 @@ class Moments:
             ``path`` does not exist.
         """
         name = os.fspath(path)
-        try:
-            with np.load(name, allow_pickle=False) as data:
-                keys = set(data.files)
-                needed = {"format", "version", "count", "mean", "scatter"}
-                if not needed <= keys or str(data["format"]) != _FORMAT:
-                    raise ValueError(f"{name!r} is not a descramble Moments file")
-                version = int(data["version"])
-                if version != _VERSION:
-                    raise ValueError(
-                        f"{name!r} has Moments format version {version}; this descramble reads "
-                        f"version {_VERSION}"
-                    )
-                count = int(data["count"])
-                mean = data["mean"]
-                scatter = data["scatter"]
-                updates = int(data["updates"]) if "updates" in keys else 0
-        except FileNotFoundError:
-            raise
-        except ValueError as exc:
-            if str(exc).startswith(repr(name)):
-                raise
-            raise ValueError(f"{name!r} is not a readable Moments file: {exc}") from None
-        except _CORRUPT_FILE_ERRORS as exc:
-            raise ValueError(f"{name!r} is not a readable Moments file: {exc}") from None
+        needed = {"format", "version", "count", "mean", "scatter"}
+        with open_state_file(name, "Moments", _FORMAT, _VERSION, needed) as data:
+            count = int(data["count"])
+            mean = data["mean"]
+            scatter = data["scatter"]
+            updates = int(data["updates"]) if "updates" in data.files else 0
         try:
             obj = cls.from_state(count, mean, scatter)
         except (ValueError, TypeError) as exc:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import math
 import os
 import threading
-import zipfile
 from typing import Any, Union
 
 import numpy as np
 
 from . import _core
+from ._state_file import open_state_file
 from ._validation import as_batch
 
 __all__ = ["Sketch"]
@@ -443,25 +443,8 @@ class Sketch:
             ``path`` does not exist.
         """
         name = os.fspath(path)
-        try:
-            with np.load(name, allow_pickle=False) as data:
-                if "format" not in data.files or str(data["format"]) != _FORMAT:
-                    raise ValueError(f"{name!r} is not a descramble Sketch file")
-                version = int(data["version"])
-                if version != _VERSION:
-                    raise ValueError(
-                        f"{name!r} has Sketch format version {version}; this descramble reads "
-                        f"version {_VERSION}"
-                    )
-                state = {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            raise
-        except ValueError as exc:
-            if str(exc).startswith(repr(name)):
-                raise
-            raise ValueError(f"{name!r} is not a readable Sketch file: {exc}") from None
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{name!r} is not a readable Sketch file: {exc}") from None
+        with open_state_file(name, "Sketch", _FORMAT, _VERSION, {"format"}) as data:
+            state = {key: data[key] for key in data.files}
         return cls._from_state(state, repr(name))
 
     def __repr__(self) -> str:
