@@ -90,12 +90,18 @@ def _heading(run: Run) -> str:
     )
 
 
+def _milliseconds(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.0f}" if ms >= 100 else f"{ms:.3g}"
+
+
 def _ms(case: dict, side: str) -> str:
     """Median (min-max) in ms; older records carry the median alone."""
-    median = case[f"{side}_s"] * 1e3
+    median = _milliseconds(case[f"{side}_s"])
     if f"{side}_min_s" not in case:
-        return f"{median:.3g}"
-    return f"{median:.3g} ({case[f'{side}_min_s'] * 1e3:.3g}-{case[f'{side}_max_s'] * 1e3:.3g})"
+        return median
+    low, high = (_milliseconds(case[f"{side}_{end}_s"]) for end in ("min", "max"))
+    return f"{median} ({low}-{high})"
 
 
 def _notes(params: dict) -> str:
@@ -214,7 +220,16 @@ def _level_rows(by_area: dict[str, Run], level: str, others: dict[str, dict[str,
     default_runs = next(
         (runs for runs in others.values() if any(r.default_level for r in runs.values())), {}
     )
-    if not is_default:
+    if is_default:
+        rows.append(
+            _pair_row(
+                "ds.descramble on a (2000, 80) sample array vs the numpy route "
+                "(the default level: the other levels' reference)",
+                _find(by_area.get("descramble"), SAMPLE_CASE),
+                None,
+            )
+        )
+    else:
         rows.append(
             _across_levels(
                 "ds.descramble on a (2000, 80) sample array: default level time / this level's",

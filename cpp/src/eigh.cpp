@@ -53,7 +53,7 @@ double check_square_finite(const Eigen::Ref<const RowMatrixXd>& a) {
 // A power of two that brings the largest entry near 1 when it lies outside
 // [2^-100, 2^100], else 1. The tridiagonal solvers square (and square again)
 // off-diagonal entries, which overflows or underflows far from unit scale
-// (entries of 1e200 failed to converge; of 1e-200 gave wrong eigenvalues).
+// (entries near 1e200 keep QL from converging, near 1e-200 lose eigenvalues).
 // Scaling by a power of two is exact and leaves the eigenvectors unchanged.
 double balancing_scale(double largest) {
   if (largest == 0.0 || (largest >= 0x1p-100 && largest <= 0x1p100)) return 1.0;

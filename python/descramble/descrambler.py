@@ -47,17 +47,15 @@ TIE_ROUNDING_FACTOR = 2.0
 
 #: From this size on ``P = T U^T`` for Fourier-mode bases is synthesised by an
 #: inverse real FFT; below it the FFT's fixed costs (spectrum assembly, the
-#: pocketfft plan) exceed the ``2 n^3`` flops of the product (measured crossover
-#: between n = 80 and n = 128 on a 2-core EPYC).
+#: pocketfft plan) exceed the ``2 n^3`` flops of the product.
 _FFT_MIN = 128
 
 _EPS = float(np.finfo(np.float64).eps)
 
 #: From this width on, ``Y^T Y`` in the objective comes from the core's
 #: multithreaded syrk instead of numpy's BLAS: OpenBLAS's worker threads keep
-#: spinning after a call and take a core from the eigensolver's threads
-#: (n = 1024: eigh 100 ms alone, 176 ms after a BLAS call). Below it numpy's
-#: single-threaded syrk is the faster (n = 80: 25 us against 34 us).
+#: spinning after a call and take a core from the eigensolver's threads that
+#: run next. Below it numpy's single-threaded syrk is the faster.
 _CORE_SYRK_MIN = 512
 
 

@@ -46,9 +46,8 @@ _SUBSPACE_MIN_N = 1024
 
 #: Cost model, in units of the tridiagonal reduction's time per flop. A
 #: restart costs ``(depth + 1) * 2 n^2 b`` flops with ``b = k + max(8, k / 4)``
-#: and depth 3, run about 1.25 times faster per flop than the reduction
-#: (measured on a 2-core Zen 3 at n = 4096, k = 64: 1.9 s in 6 restarts
-#: against 4.6 s for the tridiagonal path; at n = 2048 0.74 s against 0.51 s).
+#: and depth 3, run about 1.25 times faster per flop than the reduction (the
+#: ``leading`` cases of ``bench/bench_wide.py`` time both paths).
 #: Low-rank-plus-noise Gram matrices converge in 4 to 8 restarts.
 _PRODUCT_SPEEDUP = 1.25
 _EXPECTED_RESTARTS = 6

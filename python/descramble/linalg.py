@@ -170,9 +170,10 @@ def eigh(
     For ``k <= n / 8`` the ``k`` vectors come from inverse iteration on the
     tridiagonal matrix, so the cost is that of the reduction plus
     ``O(n^2 k)``. Matrices with ``n <= 48`` go to Eigen's one-stage solver.
-    A single matrix uses the OpenMP threads in each phase from its own
-    measured size on (back-transformation from n = 256, reduction from 448,
-    divide and conquer from 512) and one thread below. Matrices whose largest
+    A single matrix uses the OpenMP threads in each phase from that phase's
+    own size on, and one thread below (``descramble._core.crossovers()``
+    lists the sizes: ``eigh_back_parallel_min``, ``eigh_reduce_parallel_min``,
+    ``eigh_dc_parallel_min``; docs/tuning.md gives the reasons). Matrices whose largest
     entry lies outside ``[2^-100, 2^100]`` are first scaled by a power of two
     (exact), as LAPACK does, so that squared entries neither overflow nor
     underflow.

@@ -291,8 +291,7 @@ def solve_permutation(
     Cost: the rounding runs ``O(log n)`` coarse-to-fine stages of a few LAPs
     and ``n x n x r`` products each (``O(n^3 log n)`` in all); FAQ adds 30
     iterations of one ``n^3`` product and one LAP; each 2-opt run is capped at
-    about ``2^28`` flops. Measured: ~0.9 s at n = 256 and ~4 s at n = 512 on
-    two busy cores.
+    about ``2^28`` flops.
 
     Sule, Spencer, Czaja, Appl. Comput. Harmon. Anal. 79 (2025) 101793,
     doi:10.1016/j.acha.2025.101793 (the exact orthogonal solution and its
