@@ -114,6 +114,18 @@ def _notes(params: dict) -> str:
         notes.append(f"{params['ours_gflops']:.0f} GFLOP/s")
     if "residual" in params and "residual_peer" in params:
         notes.append(f"residual {params['residual'] / params['residual_peer']:.1f}x LAPACK's")
+    # The wide-layer checks: memory, accuracy and throughput beside the time.
+    wide = {
+        "peak_rss_over_statistics": "peak memory {:.2f}x the n x n statistics",
+        "child_energy_rel_error": "energy error {:.1e} of the optimum",
+        "captured_fraction": "{:.4f} of the optimal energy",
+        "estimate_over_true": "error estimate {:.2f}x the true error",
+        "fraction_of_dgemm": "{:.2f} of the dgemm limit",
+        "child_peak_rss": "peak memory {:.2e} bytes",
+    }
+    for key, text in wide.items():
+        if isinstance(params.get(key), (int, float)):
+            notes.append(text.format(params[key]))
     return ", ".join(notes)
 
 
