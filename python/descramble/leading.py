@@ -127,6 +127,25 @@ def _resolve(method: str, n: int, k: int) -> tuple[str, str]:
     return picked, "cost model"
 
 
+def _attempt_subspace(
+    run: Any, method: str, n: int, k: int, tol: float
+) -> tuple[tuple[np.ndarray, np.ndarray, dict] | None, str]:
+    """The subspace iteration through ``run(max_restarts, stop_early)`` (a core call).
+
+    Returns ``(values, vectors, info)`` when its result is the one to keep
+    (converged, or forced by ``method="subspace"``), else ``None`` and why the
+    tridiagonal path takes over. Only the automatic choice, which has that
+    fallback, gets a budget and may stop early.
+    """
+    forced = method == "subspace"
+    budget = 1000 if forced else _restart_budget(n, k)
+    values, vectors, raw = run(budget, not forced)
+    info = _subspace_info(raw, tol)
+    if info["converged"] or forced:
+        return (values, vectors, info), ""
+    return None, _not_converged(info, budget)
+
+
 def largest_pairs(
     g: np.ndarray, k: int, *, method: str = "auto", tol: float = DEFAULT_TOL, vectors: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None, dict]:
@@ -134,12 +153,16 @@ def largest_pairs(
     n = g.shape[0]
     solver, why = _resolve(method, n, k)
     if solver == "subspace":
-        budget = 1000 if method == "subspace" else _restart_budget(n, k)
-        w, v, raw = _core.eigh_leading(g, k, tol, budget, 0, False, method == "auto")
-        info = _subspace_info(raw, tol)
-        if info["converged"] or method == "subspace":
+        kept, why = _attempt_subspace(
+            lambda budget, early: _core.eigh_leading(g, k, tol, budget, 0, False, early),
+            method,
+            n,
+            k,
+            tol,
+        )
+        if kept is not None:
+            w, v, info = kept
             return w, (v if vectors else None), info
-        why = _not_converged(info, budget)
     w, v = _core.eigh(g, k, vectors)
     return w, (v if vectors else None), _tridiagonal_info(why)
 
@@ -151,12 +174,15 @@ def principal_pairs(
     n = g.shape[0]
     solver, why = _resolve(method, n, k)
     if solver == "subspace" and k < n:
-        budget = 1000 if method == "subspace" else _restart_budget(n, k)
-        mu, u, raw = _core.eigh_leading(g, k, tol, budget, 0, True, method == "auto")
-        info = _subspace_info(raw, tol)
-        if info["converged"] or method == "subspace":
-            return mu, u, info
-        why = _not_converged(info, budget)
+        kept, why = _attempt_subspace(
+            lambda budget, early: _core.eigh_leading(g, k, tol, budget, 0, True, early),
+            method,
+            n,
+            k,
+            tol,
+        )
+        if kept is not None:
+            return kept
     mu, u = _core.principal_eigh(g, k)
     return mu, u, _tridiagonal_info(why if k < n else "all pairs")
 
@@ -170,9 +196,11 @@ def moments_principal_pairs(
     solver, _ = _resolve(method, n, k)
     if solver != "subspace" or k >= n or core_moments.count == 0:
         return None
-    budget = 1000 if method == "subspace" else _restart_budget(n, k)
-    mu, u, raw = _core.moments_leading(core_moments, k, center, tol, budget, 0, method == "auto")
-    info = _subspace_info(raw, tol)
-    if not info["converged"] and method != "subspace":
-        return None
-    return mu, u, info
+    kept, _ = _attempt_subspace(
+        lambda budget, early: _core.moments_leading(core_moments, k, center, tol, budget, 0, early),
+        method,
+        n,
+        k,
+        tol,
+    )
+    return kept
