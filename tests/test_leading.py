@@ -234,3 +234,59 @@ def test_stopping_early_spares_spectra_that_converge(seed, k):
     w, v, raw = _core.eigh_leading(a, k, leading.DEFAULT_TOL, need, 0, False, True)
     assert raw["converged"] and not raw["stopped_early"] and raw["restarts"] == need
     check_pairs(a, w, v, raw, leading.DEFAULT_TOL)
+
+
+@pytest.mark.parametrize("n", [642, 3 * 256 + 5], ids=["partial-tiles", "six-tiles-and-a-sliver"])
+def test_tiled_product_with_rank_one_term_matches_lapack(n):
+    # Several stripes, each walked in column tiles that end off the tile grid;
+    # the upper triangle is garbage, and the rank-one mean term of a Moments'
+    # Gram matrix is applied without forming it.
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((2 * n, 12)) @ rng.standard_normal((12, n)) + 0.1 * rng.standard_normal(
+        (2 * n, n)
+    )
+    x += 3.0 * rng.standard_normal(n)
+    m = ds.Moments(n)
+    m.update(x)
+    gram = x.T @ x
+    mu, u, info = _core.moments_leading(m._core, 6, False, leading.DEFAULT_TOL, 1000)
+    assert info["converged"]
+    norm = np.linalg.norm(gram, 2)
+    np.testing.assert_allclose(mu, np.linalg.eigvalsh(gram)[::-1][:6], rtol=0, atol=1e-9 * norm)
+    assert np.all(np.linalg.norm(gram @ u - u * mu, axis=0) <= leading.DEFAULT_TOL * norm)
+    lower = np.tril(gram) + np.triu(np.full_like(gram, np.nan), 1)
+    w, v, _ = _core.eigh_leading(lower, 6)
+    np.testing.assert_allclose(w[::-1], mu, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("block", "basis"), [(1, 0), (3, 20), (8, 13), (25, 0)], ids=["b1", "b3", "basis-k-plus-1", "b25"]
+)
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(np.r_[np.full(6, 3.0), np.linspace(0.0, 1.0, 194)], id="six-fold-tie"),
+        pytest.param(np.r_[np.arange(5.0, 0.0, -1.0), np.zeros(195)], id="rank-5"),
+        pytest.param(np.linspace(-5.0, 1.0, 200), id="indefinite"),
+    ],
+)
+def test_any_block_and_basis_reach_the_same_pairs(values, block, basis):
+    # Thick restarts keep the Krylov relation for any shape: single vectors,
+    # blocks that do not divide the basis, a basis with one column to spare.
+    a = spectrum_matrix(values, 4)
+    w, v, info = _core.eigh_leading(a, 12, leading.DEFAULT_TOL, 1000, 0, False, False, block, basis)
+    assert info["converged"]
+    check_pairs(a, w, v, info, leading.DEFAULT_TOL)
+
+
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (8, 8), (9, 1), (40, 33), (300, 7), (16384, 64)])
+def test_geometry_holds_k_and_fits_in_n(n, k):
+    block, basis, kept = _core.leading_geometry(n, k)
+    assert k <= kept <= basis <= n
+    if basis < n:
+        # Whole blocks: every block is the image of the one before it.
+        assert block >= 1 and kept % block == 0 and (basis - kept) % block == 0
+    else:
+        assert kept == n or basis - kept >= 1
+    with pytest.raises(ValueError, match="k must satisfy"):
+        _core.leading_geometry(n, n + 1)

@@ -1,5 +1,6 @@
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #include "common.hpp"
 #include "descramble/eigh_leading.hpp"
@@ -9,8 +10,11 @@ namespace descramble::bindings {
 
 namespace {
 
-LeadingOptions options_of(double tol, Index max_restarts, std::uint64_t seed, bool stop_early) {
+LeadingOptions options_of(double tol, Index max_restarts, std::uint64_t seed, bool stop_early,
+                          Index block, Index basis) {
   LeadingOptions o;
+  o.block = block;
+  o.basis = basis;
   o.tol = tol;
   o.max_restarts = max_restarts;
   o.seed = seed;
@@ -42,26 +46,41 @@ void bind_eigh_leading(py::module_& m) {
   m.def(
       "eigh_leading",
       [](ConstRefMatrixXd a, Index k, double tol, Index max_restarts, std::uint64_t seed,
-         bool principal, bool stop_early) {
+         bool principal, bool stop_early, Index block, Index basis) {
         LeadingResult r;
         {
           py::gil_scoped_release release;
-          r = eigh_leading(a, k, options_of(tol, max_restarts, seed, stop_early));
+          r = eigh_leading(a, k, options_of(tol, max_restarts, seed, stop_early, block, basis));
         }
         return leading_tuple(std::move(r), principal);
       },
       py::arg("a"), py::arg("k"), py::arg("tol") = 1e-10, py::arg("max_restarts") = 100,
       py::arg("seed") = 0, py::arg("principal") = false, py::arg("stop_early") = false,
+      py::arg("block") = 0, py::arg("basis") = 0,
       "The k largest eigenpairs of the symmetric matrix whose lower triangle is a's, by block "
       "Krylov subspace iteration. Returns (w, V, info): w ascending (descending with principal, "
       "vectors then signed as principal_eigh's), info with residuals, quotients (u^T G u), "
       "norm_estimate, restarts, "
       "products, converged and stopped_early (with stop_early: gave up before max_restarts, "
-      "forecast to need more).");
+      "forecast to need more). block and basis override the iteration's shape "
+      "(leading_geometry).");
+  m.def(
+      "leading_geometry",
+      [](Index n, Index k) {
+        if (k < 1 || k > n) {
+          throw std::invalid_argument("leading_geometry: k must satisfy 1 <= k <= n = " +
+                                      std::to_string(n) + ", got " + std::to_string(k));
+        }
+        const LeadingGeometry g = leading_geometry(n, k);
+        return py::make_tuple(g.block, g.basis, g.kept);
+      },
+      py::arg("n"), py::arg("k"),
+      "(block, basis, kept): the subspace iteration's default shape for k of n. The first restart "
+      "multiplies `basis` columns by G, every later one basis - kept.");
   m.def(
       "moments_leading",
       [](Moments& moments, Index k, bool center, double tol, Index max_restarts, std::uint64_t seed,
-         bool stop_early) {
+         bool stop_early, Index block, Index basis) {
         LeadingResult r;
         {
           py::gil_scoped_release release;
@@ -72,7 +91,8 @@ void bind_eigh_leading(py::module_& m) {
                 }
                 // Gram = scatter + count mean mean^T, applied without forming it.
                 const double alpha = center ? 0.0 : static_cast<double>(count);
-                r = eigh_leading(lower, k, options_of(tol, max_restarts, seed, stop_early), alpha,
+                r = eigh_leading(lower, k,
+                                 options_of(tol, max_restarts, seed, stop_early, block, basis), alpha,
                                  mean);
               });
         }
@@ -80,6 +100,7 @@ void bind_eigh_leading(py::module_& m) {
       },
       py::arg("moments"), py::arg("k"), py::arg("center") = false, py::arg("tol") = 1e-10,
       py::arg("max_restarts") = 100, py::arg("seed") = 0, py::arg("stop_early") = false,
+      py::arg("block") = 0, py::arg("basis") = 0,
       "The k leading principal pairs of a Moments' Gram matrix (center: its scatter), read in "
       "place: (mu descending, U, info) as eigh_leading with principal=True.");
 }

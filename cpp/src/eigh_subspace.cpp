@@ -1,15 +1,18 @@
-// Leading eigenpairs by block Krylov subspace iteration with Rayleigh-Ritz
-// restarts and locking (declared in descramble/eigh_leading.hpp).
+// Leading eigenpairs by thick-restart block Lanczos with full
+// reorthogonalisation and Rayleigh-Ritz (declared in
+// descramble/eigh_leading.hpp; Wu and Simon, SIAM J. Matrix Anal. Appl. 22
+// (2000) 602-616, and Stewart's Krylov-Schur restart, ibid. 23 (2001)
+// 601-614, here with blocks).
 //
-// Each restart builds the block Krylov basis [V, G V, ..., G^q V] of the
-// current Ritz block V (orthonormalised block by block, twice, against the
-// locked vectors and the earlier blocks), takes the Rayleigh-Ritz pairs of G
-// on it and locks the leading run of wanted pairs whose residual meets the
-// tolerance. The products G Q_j of the basis are kept, so Ritz vectors, their
-// images and residuals cost no extra product. Locked pairs are deflated: later
-// blocks are kept orthogonal to them. When k pairs are locked one more product
-// measures every residual directly; pairs that no longer meet the tolerance
-// (deflation can add up to the locked residuals) go back into the iteration.
+// The basis V grows block by block: each new block is G times the last one,
+// orthonormalised twice against V. Its images G V are kept, so the Ritz
+// vectors U = V S, their images G U = (G V) S and their residuals cost no
+// extra product. When V is full, the leading `kept` Ritz vectors and their
+// images become the front of the next basis, and it grows on from the block
+// G V_last made orthogonal to the old V: the kept vectors' residuals lie in
+// that block's span, so no Krylov information is lost at a restart and none
+// of the kept vectors is multiplied again. When the k wanted Ritz residuals
+// meet the tolerance one more product measures them on G itself.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -35,19 +38,25 @@ constexpr double kLostFraction = 1e-12;
 // Pairs are locked at this fraction of the tolerance: deflation adds the
 // locked pairs' residuals to the others', and the final check must still pass.
 constexpr double kLockMargin = 0.25;
+// A block whose smallest Cholesky pivot after projection is above this
+// fraction of its largest column norm before it is conditioned well enough
+// for Cholesky QR: the two passes then leave it orthonormal, and orthogonal to
+// the basis, to rounding.
+constexpr double kCholeskyFraction = 1e-4;
 // Fresh random fills that may in turn be rank deficient (only when the basis
 // nearly fills the space) before giving up.
 constexpr int kMaxFills = 4;
 // The convergence forecast reads the slowest wanted residual over this many
 // restarts: enough to average out the first restarts' irregular steps.
 constexpr Index kForecastSpan = 3;
+// Krylov convergence speeds up as it goes, so a geometric forecast from the
+// last restarts overestimates what is left; the iteration gives up only when
+// the forecast exceeds the restarts left by this factor.
+constexpr double kForecastSlack = 2.0;
 
 // Restarts still needed, at the geometric rate the slowest wanted residual
 // fell over the last kForecastSpan restarts, to bring it to `target`; a
-// stalled or growing residual needs infinitely many. Krylov convergence
-// speeds up as it goes, so the forecast errs towards too many restarts: it
-// suits a budget with slack (the Python layer's is twice the tridiagonal
-// cost), not one cut to the restarts actually needed.
+// stalled or growing residual needs infinitely many.
 double forecast_restarts(const std::vector<double>& worst, double target) {
   const std::size_t t = worst.size() - 1;
   const double now = worst[t];
@@ -79,6 +88,18 @@ MatrixXd thin_q(const MatrixXd& w, Index cols) {
   return qr.householderQ() * MatrixXd::Identity(w.rows(), cols);
 }
 
+// One Cholesky QR pass: w <- w R^{-1} with R^T R = w^T w. False (w
+// unchanged) when the block is too ill-conditioned for it: its smallest
+// Cholesky pivot below kCholeskyFraction of `scale`.
+bool cholesky_qr(MatrixXd& w, double scale) {
+  const MatrixXd gram = w.transpose() * w;
+  const Eigen::LLT<MatrixXd> llt(gram);
+  if (llt.info() != Eigen::Success) return false;
+  if (!(llt.matrixLLT().diagonal().minCoeff() > kCholeskyFraction * scale)) return false;
+  llt.matrixU().solveInPlace<Eigen::OnTheRight>(w);
+  return true;
+}
+
 // Replaces w (n x b, b + basis.cols() <= n) by b orthonormal columns spanning
 // as much of span(w) as is orthogonal to the orthonormal `basis`. Directions
 // that w does not add (rank deficiency, an exhausted Krylov space) are filled
@@ -90,6 +111,14 @@ void orthonormalize_against(const Eigen::Ref<const MatrixXd>& basis, MatrixXd& w
   const double scale = w.colwise().norm().maxCoeff();
   project_out(basis, w);
   project_out(basis, w);
+  // Usually the block keeps most of its size through the projections and is
+  // well conditioned: two Cholesky QR passes (all level-3 work) orthonormalise
+  // it. Otherwise the rank-revealing path below.
+  MatrixXd fast = w;
+  if (cholesky_qr(fast, scale) && cholesky_qr(fast, 1.0)) {
+    w = std::move(fast);
+    return;
+  }
   Eigen::ColPivHouseholderQR<MatrixXd> qr(w);
   // Column pivoting sorts R's diagonal by decreasing magnitude.
   Index rank = 0;
@@ -129,23 +158,41 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
                              const Eigen::Ref<const VectorXd>& v,
                              const Eigen::Ref<const Eigen::MatrixXd>& x,
                              Eigen::Ref<Eigen::MatrixXd> y) {
-  const Index n = a.rows();
-  // Row stripes (detail::kLeadingProductStripe): a stripe of the result stays
-  // in L2 while the tiles of G stream through once per stripe, and every
-  // stripe does the same n x stripe multiply-adds per column of x.
+  const Index n = a.rows(), b = x.cols();
+  // For the narrow blocks of the subspace iteration the product is bound by
+  // reading G from memory, so each tile of the lower triangle is read once
+  // and used twice while it sits in L2: y_I += A_IJ x_J and y_J += A_IJ^T x_I.
+  // The second update writes rows other threads may own, so every thread
+  // accumulates into its own n x b buffer and the buffers are summed.
   constexpr Index kStripe = detail::kLeadingProductStripe;
+  constexpr Index kTile = detail::kLeadingProductTile;
   const Index stripes = (n + kStripe - 1) / kStripe;
-  // Inside the parallel region Eigen's products run on the calling thread,
-  // also when there is a single stripe (Eigen would otherwise fork its own).
-#pragma omp parallel for schedule(dynamic, 1) num_threads(detail::max_threads())
-  for (Index s = 0; s < stripes; ++s) {
-    const Index r0 = s * kStripe;
-    const Index h = std::min(kStripe, n - r0);
-    const Index r1 = r0 + h;
-    auto ys = y.middleRows(r0, h);
-    ys.noalias() = a.block(r0, r0, h, h).selfadjointView<Eigen::Lower>() * x.middleRows(r0, h);
-    if (r0 > 0) ys.noalias() += a.block(r0, 0, h, r0) * x.topRows(r0);
-    if (r1 < n) ys.noalias() += a.block(r1, r0, n - r1, h).transpose() * x.bottomRows(n - r1);
+  const int requested = stripes > 1 ? detail::max_threads() : 1;
+  std::vector<MatrixXd> partial(static_cast<std::size_t>(requested));
+  // Inside the parallel region Eigen's products run on the calling thread.
+#pragma omp parallel num_threads(requested)
+  {
+    MatrixXd& mine = partial[static_cast<std::size_t>(detail::thread_id())];
+    mine.setZero(n, b);
+#pragma omp for schedule(dynamic, 1)
+    for (Index s = 0; s < stripes; ++s) {
+      // Longest stripes (most tiles) first, so the last tasks are short.
+      const Index r0 = (stripes - 1 - s) * kStripe;
+      const Index h = std::min(kStripe, n - r0);
+      const auto xi = x.middleRows(r0, h);
+      auto yi = mine.middleRows(r0, h);
+      yi.noalias() += a.block(r0, r0, h, h).selfadjointView<Eigen::Lower>() * xi;
+      for (Index c0 = 0; c0 < r0; c0 += kTile) {
+        const Index w = std::min(kTile, r0 - c0);
+        const auto tile = a.block(r0, c0, h, w);
+        yi.noalias() += tile * x.middleRows(c0, w);
+        mine.middleRows(c0, w).noalias() += tile.transpose() * xi;
+      }
+    }
+  }
+  y.setZero();
+  for (const MatrixXd& p : partial) {
+    if (p.size() > 0) y += p;
   }
   if (v.size() > 0 && alpha != 0.0) {
     const Eigen::RowVectorXd vx = v.transpose() * x;
@@ -153,8 +200,30 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
   }
 }
 
+LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options) {
+  LeadingGeometry g;
+  g.block = options.block > 0 ? options.block : std::clamp<Index>(k / 8, 8, 32);
+  const Index target = options.basis > 0 ? options.basis : std::max(3 * k, k + 2 * g.block);
+  // Each restart renews about half the room beyond k, in whole blocks, and
+  // keeps a whole number of blocks of Ritz vectors, at least k: then every
+  // block is G times the one before it, so the kept vectors' residuals lie in
+  // the span of the next block (the thick-restart Krylov relation).
+  const Index fresh = std::max<Index>(1, (target - k) / (2 * g.block)) * g.block;
+  g.kept = std::max(k, target - fresh);
+  g.kept = (g.kept + g.block - 1) / g.block * g.block;
+  g.basis = g.kept + fresh;
+  if (g.basis > n) {
+    // Small n: the basis is all of R^n, and its Rayleigh-Ritz pairs exact.
+    g.basis = n;
+    g.block = std::min(g.block, n - k);
+    g.kept = g.block == 0 ? n : n - std::max<Index>(1, (n - k) / (2 * g.block)) * g.block;
+  }
+  return g;
+}
+
 LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
                            const LeadingOptions& options) {
+
   if (k < 1 || k > n) {
     throw std::invalid_argument("eigh_leading: k must satisfy 1 <= k <= n = " + std::to_string(n) +
                                 ", got " + std::to_string(k));
@@ -163,122 +232,117 @@ LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
     throw std::invalid_argument("eigh_leading: tol must be a positive finite number, got " +
                                 std::to_string(options.tol));
   }
-  if (options.block != 0 && options.block < k) {
-    throw std::invalid_argument("eigh_leading: the block width must be >= k = " +
-                                std::to_string(k) + ", got " + std::to_string(options.block));
+  if (options.block < 0 || options.basis < 0 || (options.basis > 0 && options.basis < k)) {
+    throw std::invalid_argument("eigh_leading: the block width must be >= 0 and the basis 0 or >= k = " +
+                                std::to_string(k));
   }
-  if (options.max_restarts < 1 || options.depth < 0) {
-    throw std::invalid_argument("eigh_leading: max_restarts must be >= 1 and depth >= 0");
+  if (options.max_restarts < 1) {
+    throw std::invalid_argument("eigh_leading: max_restarts must be >= 1");
   }
   std::mt19937_64 rng(options.seed);
-  const Index block =
-      std::min(n, options.block > 0 ? options.block : k + std::max<Index>(8, k / 4));
-  const Index depth = options.depth > 0 ? options.depth : 3;
+  const LeadingGeometry geo = leading_geometry(n, k, options);
+  const Index m = geo.basis, b = geo.block;
 
   LeadingResult out;
-  MatrixXd locked(n, 0);
-  VectorXd locked_values(0);
-  // The next restart's block: the unlocked Ritz vectors, leading first.
-  MatrixXd start = gaussian(n, block, rng);
+  // The basis V and its image G V; the first `cols` columns are in use.
+  MatrixXd v(n, m), gv(n, m);
+  Index cols = 0;
+  // The next block to append: orthonormal and orthogonal to V.
+  MatrixXd w = gaussian(n, b > 0 ? b : m, rng);
+  orthonormalize_against(v.leftCols(0), w, rng);
   double norm = 0.0;
-
+  MatrixXd x;
+  VectorXd theta;
   // The k-th pair's residual after each restart, relative to the norm.
   std::vector<double> worst;
-  for (Index restart = 0; restart < options.max_restarts && locked.cols() < k; ++restart) {
-    const Index l = locked.cols();
-    const Index active = std::min(block - l, n - l);
-    Index q = depth;
-    while (q > 0 && (q + 1) * active + l > n) --q;
-    const Index m = (q + 1) * active;
-    MatrixXd basis(n, l + m);
-    basis.leftCols(l) = locked;
-    MatrixXd images(n, m);
-    MatrixXd w = start.leftCols(active);
-    orthonormalize_against(basis.leftCols(l), w, rng);
-    for (Index j = 0; j <= q; ++j) {
-      basis.middleCols(l + j * active, active) = w;
-      product(basis.middleCols(l + j * active, active), images.middleCols(j * active, active));
-      out.products += active;
-      if (j < q) {
-        w = images.middleCols(j * active, active);
-        orthonormalize_against(basis.leftCols(l + (j + 1) * active), w, rng);
+  for (Index restart = 0; restart < options.max_restarts; ++restart) {
+    // Extend the basis block by block: each new block is G times the last one,
+    // orthogonalised against the basis (block Lanczos with full
+    // reorthogonalisation; thick restarts keep Ritz vectors in front).
+    while (cols < m) {
+      const Index width = std::min(w.cols(), m - cols);
+      v.middleCols(cols, width) = w.leftCols(width);
+      product(v.middleCols(cols, width), gv.middleCols(cols, width));
+      out.products += width;
+      cols += width;
+      if (cols < m || (b > 0 && cols + b <= n)) {
+        // Near n (small matrices) only the room left can be filled.
+        w = gv.middleCols(cols - width, std::min(width, n - cols));
+        orthonormalize_against(v.leftCols(cols), w, rng);
       }
     }
-    const auto krylov = basis.rightCols(m);
-    MatrixXd h = krylov.transpose() * images;
+    const MatrixXd h = v.transpose() * gv;
     const MatrixXd hs = 0.5 * (h + h.transpose());
     const Eigen::SelfAdjointEigenSolver<MatrixXd> ritz(hs);
     if (ritz.info() != Eigen::Success) {
       throw std::runtime_error("eigh_leading: the Rayleigh-Ritz eigenproblem did not converge");
     }
     norm = std::max(norm, ritz.eigenvalues().cwiseAbs().maxCoeff());
-    const MatrixXd s = ritz.eigenvectors().rightCols(active).rowwise().reverse();
-    const VectorXd theta = ritz.eigenvalues().tail(active).reverse();
-    const MatrixXd u = krylov * s;
-    const MatrixXd gu = images * s;
-    const VectorXd res = residual_norms(gu, u, theta);
+    const Index keep = std::min(geo.kept, m);
+    const MatrixXd s = ritz.eigenvectors().rightCols(keep).rowwise().reverse();
+    theta = ritz.eigenvalues().tail(keep).reverse();
+    MatrixXd u = v * s;
+    MatrixXd gu = gv * s;
+    const VectorXd res = residual_norms(gu.leftCols(k), u.leftCols(k), theta.head(k));
     out.restarts = restart + 1;
 
-    const Index wanted = k - l;
     Index run = 0;
-    while (run < wanted && res[run] <= kLockMargin * options.tol * norm) ++run;
-    if (run > 0) {
-      locked.conservativeResize(n, l + run);
-      locked.rightCols(run) = u.leftCols(run);
-      locked_values.conservativeResize(l + run);
-      locked_values.tail(run) = theta.head(run);
-    }
-    start = u.rightCols(active - run);
-    if (locked.cols() < k) {
-      // Spectra with tiny relative gaps at the k-th eigenvalue (random
-      // matrices) converge too slowly for any useful budget.
-      if (norm > 0.0) worst.push_back(res[wanted - 1] / norm);
-      if (options.stop_early && static_cast<Index>(worst.size()) > kForecastSpan &&
-          static_cast<double>(restart + 1) + forecast_restarts(worst, kLockMargin * options.tol) >
-              static_cast<double>(options.max_restarts)) {
-        out.stopped_early = true;
+    while (run < k && res[run] <= kLockMargin * options.tol * norm) ++run;
+    if (run == k) {
+      // Every wanted pair meets the tolerance by its Ritz residual: measure
+      // the residuals on G itself.
+      MatrixXd gx(n, k);
+      product(u.leftCols(k), gx);
+      out.products += k;
+      const VectorXd measured = residual_norms(gx, u.leftCols(k), theta.head(k));
+      if ((measured.array() <= options.tol * norm).all()) {
+        out.converged = true;
+        out.residuals = measured;
+        out.quotients = (u.leftCols(k).array() * gx.array()).colwise().sum().transpose();
+        x = u.leftCols(k);
         break;
       }
-      continue;
+      // Rounding in the kept images: continue from the measured ones.
+      gu.leftCols(k) = gx;
     }
-
-    // All k locked: measure every residual on G itself.
-    MatrixXd gx(n, k);
-    product(locked, gx);
-    out.products += k;
-    const VectorXd measured = residual_norms(gx, locked, locked_values);
-    Index good = 0;
-    while (good < k && measured[good] <= options.tol * norm) ++good;
-    if (good == k) {
-      out.converged = true;
-      out.residuals = measured;
-      out.quotients = (locked.array() * gx.array()).colwise().sum().transpose();
+    if (norm > 0.0) worst.push_back(res[k - 1] / norm);
+    // With no room for a block (k = n) the basis is all of R^n and the
+    // Rayleigh-Ritz pairs are as good as they get.
+    const bool last = restart + 1 == options.max_restarts || b == 0;
+    const bool give_up =
+        options.stop_early && static_cast<Index>(worst.size()) > kForecastSpan &&
+        forecast_restarts(worst, kLockMargin * options.tol) >
+            kForecastSlack * static_cast<double>(options.max_restarts - (restart + 1));
+    if (last || give_up) {
+      out.stopped_early = give_up && !last;
+      x = u.leftCols(k);
       break;
     }
-    MatrixXd back(n, (k - good) + start.cols());
-    back << locked.rightCols(k - good), start;
-    start = std::move(back);
-    locked.conservativeResize(n, good);
-    locked_values.conservativeResize(good);
+    // Thick restart: the leading Ritz vectors and their images stay, and the
+    // iteration continues from the block w (their residuals lie in its span).
+    if (cols + b > n) {
+      // The basis spans (nearly) all of R^n: continue from the part of G's
+      // image of the last block that the kept vectors miss.
+      w = gv.rightCols(b);
+      orthonormalize_against(u, w, rng);
+    }
+    v.leftCols(keep) = u;
+    gv.leftCols(keep) = gu;
+    cols = keep;
   }
 
-  MatrixXd x(n, k);
-  VectorXd values(k);
-  const Index l = std::min(locked.cols(), k);
-  x.leftCols(l) = locked.leftCols(l);
-  values.head(l) = locked_values.head(l);
+  // Final pairs: measured residuals and quotients (converged: already done).
+  VectorXd values = theta.head(k);
   if (!out.converged) {
-    // Out of restarts: the best current estimates (Rayleigh quotients), with
-    // their measured residuals.
-    x.rightCols(k - l) = start.leftCols(k - l);
     MatrixXd gx(n, k);
     product(x, gx);
     out.products += k;
     out.quotients = (x.array() * gx.array()).colwise().sum().transpose();
-    values.tail(k - l) = out.quotients.tail(k - l);
+    values = out.quotients;
     out.residuals = residual_norms(gx, x, values);
   }
-  // Ascending order (the pairs were locked in runs, each descending).
+  // Ascending order, as the full solvers return them (the quotients of an
+  // unconverged run need not be ordered like the Ritz values).
   std::vector<Index> order(static_cast<std::size_t>(k));
   std::iota(order.begin(), order.end(), Index{0});
   std::stable_sort(order.begin(), order.end(),

@@ -96,9 +96,12 @@ constexpr Index kDcProductParallelEntries = Index{256} * 256;
 // Entries of the eigensolver's input from which its tiled row-to-column-major
 // copy is split over threads: below, the copy is done before a thread wakes.
 constexpr Index kLayoutCopyParallelEntries = Index{512} * 512;
-// Rows per task of eigh_leading's lower symmetric product: a stripe of the
-// result stays in L2, and orders above one stripe give every thread tasks.
+// Rows per task of eigh_leading's lower symmetric product; orders above one
+// stripe give every thread tasks. Each stripe is walked in tiles of
+// kLeadingProductTile columns: a 256 x 128 tile of doubles (256 KB) stays in
+// a 512 KB L2 between its two uses.
 constexpr Index kLeadingProductStripe = 256;
+constexpr Index kLeadingProductTile = 128;
 
 // Streaming statistics (Moments, syrk, sketches).
 //

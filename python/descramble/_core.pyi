@@ -56,7 +56,10 @@ def eigh_leading(
     seed: int = 0,
     principal: bool = False,
     stop_early: bool = False,
+    block: int = 0,
+    basis: int = 0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict]: ...
+def leading_geometry(n: int, k: int) -> tuple[int, int, int]: ...
 def moments_leading(
     moments: Moments,
     k: int,
@@ -65,6 +68,8 @@ def moments_leading(
     max_restarts: int = 100,
     seed: int = 0,
     stop_early: bool = False,
+    block: int = 0,
+    basis: int = 0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict]: ...
 def sketch_update(
     x: np.ndarray,

@@ -7,11 +7,11 @@ matrix ``G``:
   the tridiagonal matrix, inverse iteration for ``k`` vectors and the
   back-transformation; ``~(4/3) n^3`` flops whatever ``k``, and a column-major
   copy of ``G``.
-* ``"subspace"``: block Krylov subspace iteration with Rayleigh-Ritz restarts
-  and locking (Halko, Martinsson, Tropp, SIAM Review 53 (2011) 217-288,
-  doi:10.1137/090771806; Musco and Musco, NeurIPS 2015). ``G`` is only touched
-  through block products ``G X`` read from its lower triangle, ``O(n^2 k)``
-  flops per restart, and no copy of ``G``: a :class:`~descramble.Moments` is
+* ``"subspace"``: thick-restart block Lanczos with Rayleigh-Ritz (Wu and
+  Simon, SIAM J. Matrix Anal. Appl. 22 (2000) 602-616,
+  doi:10.1137/S0895479898334605, with blocks). ``G`` is only touched through
+  block products ``G X`` that read each tile of its lower triangle once,
+  ``O(n^2 k)`` flops per restart, and no copy of ``G``: a :class:`~descramble.Moments` is
   read in place (its Gram matrix is the scatter plus a rank-one mean term,
   applied without being formed). It stops when every pair meets
   ``||G u - mu u|| <= tol * ||G||`` (``||G||`` estimated by the largest Ritz
@@ -44,39 +44,45 @@ METHODS = ("auto", "subspace", "tridiagonal")
 #: the subspace iteration's fixed costs (QR factorisations, restarts) dominate.
 _SUBSPACE_MIN_N = 1024
 
-#: Cost model, in units of the tridiagonal reduction's time per flop. A
-#: restart costs ``(depth + 1) * 2 n^2 b`` flops with ``b = k + max(8, k / 4)``
-#: and depth 3, run about 1.25 times faster per flop than the reduction (the
+#: Cost model, in units of the tridiagonal reduction's time per flop. The
+#: subspace iteration multiplies ``basis`` columns by ``G`` in its first
+#: restart, ``basis - kept`` in each later one and ``k`` in its final check
+#: (``_core.leading_geometry``), ``2 n^2`` flops a column, run about
+#: ``_PRODUCT_SPEEDUP`` times faster per flop than the reduction (the
 #: ``leading`` cases of ``bench/bench_wide.py`` time both paths).
-#: Low-rank-plus-noise Gram matrices converge in 4 to 8 restarts.
+#: Low-rank-plus-noise Gram matrices converge in 1 to 4 restarts.
 _PRODUCT_SPEEDUP = 1.25
-_EXPECTED_RESTARTS = 6
-_DEPTH = 3
-
-
-def _block(k: int) -> int:
-    return k + max(8, k // 4)
+_EXPECTED_RESTARTS = 4
 
 
 def _tridiagonal_cost(n: int) -> float:
     return 4.0 / 3.0 * n**3
 
 
-def _restart_cost(n: int, k: int) -> float:
-    return (_DEPTH + 1) * 2.0 * n * n * _block(k) / _PRODUCT_SPEEDUP
+def _column_cost(n: int) -> float:
+    return 2.0 * n * n / _PRODUCT_SPEEDUP
+
+
+def _products(n: int, k: int, restarts: int) -> int:
+    """Columns multiplied by ``G`` in ``restarts`` restarts and the final check."""
+    _, basis, kept = _core.leading_geometry(n, k)
+    return basis + (restarts - 1) * (basis - kept) + k
 
 
 def choose(n: int, k: int) -> str:
     """``"subspace"`` or ``"tridiagonal"``: the solver the cost model picks for ``k`` of ``n``."""
-    if n < _SUBSPACE_MIN_N or 2 * _block(k) > n:
+    _, basis, _ = _core.leading_geometry(n, k)
+    if n < _SUBSPACE_MIN_N or 2 * basis > n:
         return "tridiagonal"
-    expected = _EXPECTED_RESTARTS * _restart_cost(n, k)
+    expected = _products(n, k, _EXPECTED_RESTARTS) * _column_cost(n)
     return "subspace" if expected < _tridiagonal_cost(n) else "tridiagonal"
 
 
 def _restart_budget(n: int, k: int) -> int:
     """Restarts after which the subspace iteration has cost twice the tridiagonal path."""
-    return max(2 * _EXPECTED_RESTARTS, int(2.0 * _tridiagonal_cost(n) / _restart_cost(n, k)))
+    _, basis, kept = _core.leading_geometry(n, k)
+    affordable = 2.0 * _tridiagonal_cost(n) / _column_cost(n) - basis - k
+    return max(2 * _EXPECTED_RESTARTS, 1 + int(affordable / max(1, basis - kept)))
 
 
 def check_method(method: Any, tol: Any, where: str) -> tuple[str, float]:

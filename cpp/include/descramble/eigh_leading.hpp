@@ -1,9 +1,8 @@
 // Leading eigenpairs of a large symmetric matrix without reducing it to
-// tridiagonal form: block Krylov subspace iteration with Rayleigh-Ritz
-// restarts and locking (Halko, Martinsson, Tropp, SIAM Review 53 (2011);
-// Musco and Musco, NeurIPS 2015). The matrix is only touched through block
-// products G X, O(n^2 b) flops each, so the cost is O(n^2 k) per restart
-// instead of the O(n^3) of the reduction, and the memory O(n k) beyond G.
+// tridiagonal form: thick-restart block Lanczos with Rayleigh-Ritz. The
+// matrix is only touched through block products G X, O(n^2 b) flops each,
+// so the cost is O(n^2 k) per restart instead of the O(n^3) of the reduction,
+// and the memory O(n k) beyond G.
 #pragma once
 
 #include <cstdint>
@@ -24,10 +23,9 @@ struct LeadingOptions {
   // falls shows that it cannot converge within max_restarts: for callers with
   // a fallback, which then lose a few restarts rather than the whole budget.
   bool stop_early = false;
-  // Block width (0: k plus an oversampling of max(8, k / 4)) and Krylov depth
-  // (0: 3 products per restart, fewer when the basis would exceed n).
+  // Block width and basis size (0: the defaults of leading_geometry).
   Index block = 0;
-  Index depth = 0;
+  Index basis = 0;
   std::uint64_t seed = 0;
 };
 
@@ -41,6 +39,19 @@ struct LeadingResult {
   bool converged = false;
   bool stopped_early = false;  // gave up before max_restarts: forecast to need more
 };
+
+// The shape of the iteration for k of n: `basis` columns in all, of which
+// `kept` Ritz vectors survive each restart; the rest is filled `block` columns
+// at a time, one product each. Defaults: blocks of k / 8 clamped to [8, 32]
+// (narrow blocks raise the Krylov degree per product; narrower than 8 the
+// products become bound by reading G from memory) and a basis of about 3 k,
+// half of its room beyond k renewed per restart (docs/tuning.md).
+struct LeadingGeometry {
+  Index block = 0;
+  Index basis = 0;
+  Index kept = 0;
+};
+LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options = {});
 
 // y = G x for a column-major (n x b) block x.
 using SymmetricProduct =
