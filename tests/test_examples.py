@@ -139,15 +139,26 @@ def test_timescale_fit_recovers_an_exact_law_and_scores_a_wrong_one_low():
     assert module.timescale_fit(30.0 * s, s)[1] < 0.5
 
 
-def _linear_network_with(monkeypatch, tmp_path, descrambled_weights):
-    module = load("linear_network")
-    monkeypatch.setattr(module, "descrambled_weights", descrambled_weights)
+def run_with(monkeypatch, tmp_path, name: str, attribute: str, replacement):
+    """Run ``examples/<name>.py`` at its quick size with one of its functions replaced."""
+    module = load(name)
+    monkeypatch.setattr(module, attribute, replacement)
     return module.run(str(tmp_path), quick=True, seed=0, figures=False)
 
 
+def random_orthogonal(n: int, seed: int) -> np.ndarray:
+    """A random orthogonal matrix (a descrambler that knows nothing about the layer)."""
+    return np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))[0]
+
+
+def _linear_network_with(monkeypatch, tmp_path, descrambled_weights):
+    return run_with(
+        monkeypatch, tmp_path, "linear_network", "descrambled_weights", descrambled_weights
+    )
+
+
 def test_linear_network_claims_fail_for_a_random_orthogonal_descrambler(monkeypatch, tmp_path):
-    rng = np.random.default_rng(5)
-    Q = np.linalg.qr(rng.standard_normal((16, 16)))[0]
+    Q = random_orthogonal(16, 5)
     numbers = _linear_network_with(monkeypatch, tmp_path, lambda W1, smoothness=None: Q @ W1)
     with pytest.raises(AssertionError):
         check_linear_network_claims(numbers)
@@ -310,14 +321,13 @@ def check_deernet_descrambled_concentration(numbers):
 
 
 def _deernet_with(monkeypatch, tmp_path, descrambled_layer):
-    module = load("deernet_analysis")
-    monkeypatch.setattr(module, "descrambled_layer", descrambled_layer)
-    return module.run(str(tmp_path), quick=True, seed=0, figures=False)
+    return run_with(
+        monkeypatch, tmp_path, "deernet_analysis", "descrambled_layer", descrambled_layer
+    )
 
 
 def test_deernet_concentration_fails_for_a_random_orthogonal_descrambler(monkeypatch, tmp_path):
-    rng = np.random.default_rng(6)
-    Q = np.linalg.qr(rng.standard_normal((80, 80)))[0]
+    Q = random_orthogonal(80, 6)
     numbers = _deernet_with(monkeypatch, tmp_path, lambda W, b, traces: Q @ W)
     with pytest.raises(AssertionError):
         check_deernet_descrambled_concentration(numbers)
