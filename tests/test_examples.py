@@ -432,6 +432,43 @@ def test_random_smooth_control_has_the_layers_singular_values_and_smooth_rows():
     assert np.argmax(power) <= 1
 
 
+def test_data_support_share_counts_energy_on_the_fewest_cells_holding_the_mass():
+    module = load("deernet_analysis")
+    # Data: energy 0.7, 0.25, 0.05 on three DFT cells, so 0.9 of it needs the first two.
+    spectrum = np.zeros((8, 16), dtype=complex)
+    spectrum[0, 1], spectrum[2, 3], spectrum[5, 7] = np.sqrt([0.7, 0.25, 0.05])
+    data = np.fft.ifft2(spectrum)
+    # A layer with a quarter of its energy on cell (2, 3), the rest on (6, 6).
+    other = np.zeros((8, 16), dtype=complex)
+    other[2, 3], other[6, 6] = np.sqrt([0.25, 0.75])
+    share, area = module.data_support_share(np.fft.ifft2(other), data)
+    assert share == pytest.approx(0.25)
+    assert area == pytest.approx(2 / 128)
+    assert module.data_support_share(data, data)[0] == pytest.approx(0.95)
+
+
+def test_optimal_linear_first_layer_is_the_reduced_rank_least_squares_solution():
+    module = load("deernet_analysis")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3000, 12)) @ rng.standard_normal((12, 12))
+    A = rng.standard_normal((9, 3)) @ rng.standard_normal((3, 12))  # rank 3
+    y = x @ A.T + 0.01 * rng.standard_normal((3000, 9))
+    layer = module.optimal_linear_first_layer(x, y, 3)
+    assert layer.shape == (3, 12)
+    # Its three outputs carry everything the best linear map of any rank can use:
+    # regressing y on them (numpy's least squares) leaves the noise floor alone.
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    hidden = xc @ layer.T
+    via_layer = yc - hidden @ np.linalg.lstsq(hidden, yc, rcond=None)[0]
+    full = yc - xc @ np.linalg.lstsq(xc, yc, rcond=None)[0]
+    assert np.mean(via_layer**2) == pytest.approx(np.mean(full**2), rel=0.01)
+    # Two outputs cannot: the rank matters.
+    two = xc @ module.optimal_linear_first_layer(x, y, 2).T
+    assert np.mean((yc - two @ np.linalg.lstsq(two, yc, rcond=None)[0]) ** 2) > 10 * np.mean(
+        full**2
+    )
+
+
 # --- a GPT-style transformer: every MLP descrambled and permuted --------------------------
 
 
