@@ -24,8 +24,9 @@ and ``b1`` before saving, so the saved network reads raw traces and ``W1`` keeps
 the shape in time that the descrambling analysis studies.
 
 Requires torch (``pip install torch``); uses one thread so that it can share a
-machine. The shipped run took 12 minutes at low priority on a shared 2-core
-machine (2 minutes of simulation, then 27 epochs).
+machine. The shipped run took 7.5 minutes at low priority on a shared 2-core
+machine (1 minute of simulation, then 34 epochs; validation MSE 0.044 of the
+batch-mean baseline).
 """
 
 from __future__ import annotations

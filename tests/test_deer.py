@@ -297,14 +297,25 @@ def test_simulate_is_reproducible_with_a_seed():
     assert not np.array_equal(a.traces, c.traces)
 
 
-def test_simulate_noise_level_matches_the_draw():
-    kw = {"noise": (0.05, 0.05), "n_time": 256}
+def test_simulate_noise_is_the_drawn_fraction_of_the_modulation_depth():
+    kw = {"noise": (0.05, 0.05), "n_time": 256, "modulation_depth": (0.4, 0.4)}
     noisy = deer.simulate(200, 8, **kw)
-    clean = deer.simulate(200, 8, noise=(0.0, 0.0))
-    # Same generator state before the noise draw, so the difference is pure noise.
+    clean = deer.simulate(200, 8, **{**kw, "noise": (0.0, 0.0)})
+    # Same generator state before the noise draw, so the difference is pure noise
+    # of standard deviation 0.05 * 0.4.
     residual = noisy.traces - clean.traces
-    assert residual.std() == pytest.approx(0.05, rel=0.02)
-    np.testing.assert_array_equal(noisy.noise_level, 0.05)
+    assert residual.std() == pytest.approx(0.02, rel=0.02)
+    np.testing.assert_allclose(noisy.noise_level, 0.02, rtol=1e-15)
+
+
+def test_simulate_default_signal_to_noise_ratio_is_at_least_twenty():
+    data = deer.simulate(2000, 9)
+    ratio = data.noise_level / data.modulation_depth
+    assert ratio.max() <= 0.05
+    # Uniform on [0, 0.05]: mean 0.025, and the draws fill the range.
+    assert ratio.mean() == pytest.approx(0.025, rel=0.05)
+    assert ratio.max() > 0.049 and ratio.min() < 0.001
+    assert data.background_dimension.min() < 2.01 and data.background_dimension.max() > 3.49
 
 
 def test_simulate_empty():

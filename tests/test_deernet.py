@@ -31,14 +31,14 @@ def test_shipped_network_shapes_and_axes(net):
     assert net.info["n_train"] >= 50_000
 
 
-def test_shipped_network_beats_the_mean_distribution(net, fresh):
+def test_shipped_network_error_is_below_a_tenth_of_the_mean_distributions(net, fresh):
     prediction = net.predict(fresh.traces)
     assert prediction.shape == (2000, 256)
     assert np.all(prediction >= 0)
     mse = np.mean((prediction - fresh.distributions) ** 2)
     # The baseline is even given the mean of the validation targets themselves.
     baseline = np.mean((fresh.distributions - fresh.distributions.mean(axis=0)) ** 2)
-    assert mse < 0.2 * baseline
+    assert mse < 0.1 * baseline  # the target of the training (0.044 measured)
 
 
 def test_shipped_network_locates_a_single_narrow_peak(net):
@@ -212,4 +212,4 @@ def test_shipped_network_was_trained_until_validation_stalled(net):
     info = net.info
     assert info["n_train"] >= 500_000
     assert info["best_epoch"] < info["epochs"]  # later epochs did not improve on it
-    assert info["validation_mse"] < 0.2 * info["baseline_mse"]
+    assert info["validation_mse"] < 0.1 * info["baseline_mse"]

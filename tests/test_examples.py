@@ -139,15 +139,26 @@ def test_timescale_fit_recovers_an_exact_law_and_scores_a_wrong_one_low():
     assert module.timescale_fit(30.0 * s, s)[1] < 0.5
 
 
-def _linear_network_with(monkeypatch, tmp_path, descrambled_weights):
-    module = load("linear_network")
-    monkeypatch.setattr(module, "descrambled_weights", descrambled_weights)
+def run_with(monkeypatch, tmp_path, name: str, attribute: str, replacement):
+    """Run ``examples/<name>.py`` at its quick size with one of its functions replaced."""
+    module = load(name)
+    monkeypatch.setattr(module, attribute, replacement)
     return module.run(str(tmp_path), quick=True, seed=0, figures=False)
 
 
+def random_orthogonal(n: int, seed: int) -> np.ndarray:
+    """A random orthogonal matrix (a descrambler that knows nothing about the layer)."""
+    return np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))[0]
+
+
+def _linear_network_with(monkeypatch, tmp_path, descrambled_weights):
+    return run_with(
+        monkeypatch, tmp_path, "linear_network", "descrambled_weights", descrambled_weights
+    )
+
+
 def test_linear_network_claims_fail_for_a_random_orthogonal_descrambler(monkeypatch, tmp_path):
-    rng = np.random.default_rng(5)
-    Q = np.linalg.qr(rng.standard_normal((16, 16)))[0]
+    Q = random_orthogonal(16, 5)
     numbers = _linear_network_with(monkeypatch, tmp_path, lambda W1, smoothness=None: Q @ W1)
     with pytest.raises(AssertionError):
         check_linear_network_claims(numbers)
@@ -262,21 +273,23 @@ def test_deernet_descrambler_is_certified(deernet):
     assert numbers["objective"] == pytest.approx(numbers["lower_bound"], rel=1e-9)
 
 
-def test_deernet_prediction_error_is_reported_against_the_batch_mean_baseline(deernet):
+def test_deernet_prediction_error_is_below_a_tenth_of_the_batch_mean_baseline(deernet):
     _, numbers = deernet
     ratio = numbers["prediction_mse"] / numbers["baseline_mse"]
     assert numbers["prediction_over_baseline"] == pytest.approx(ratio)
     assert numbers["prediction_target_ratio"] == 0.1
-    # The shipped network reaches 0.15 of the baseline (the target 0.1 is not met).
-    assert ratio < 0.2
+    # The shipped network reaches 0.044 of the baseline (50,000 traces), 0.042 here.
+    assert ratio < 0.06
 
 
-def test_deernet_prediction_error_falls_with_the_traces_signal_to_noise_ratio(deernet):
+def test_deernet_noisiest_traces_have_the_largest_error_and_every_quartile_meets_the_target(
+    deernet,
+):
     _, numbers = deernet
     by_snr = np.asarray(numbers["prediction_mse_by_snr_quartile"]) / numbers["baseline_mse"]
-    assert np.all(np.diff(by_snr) < 0), by_snr
-    assert by_snr[0] > 2.5 * by_snr[-1]
-    assert by_snr[-1] < 0.1  # the cleanest quarter of the traces meets the target
+    assert np.argmax(by_snr) == 0, by_snr
+    assert by_snr[0] > 1.5 * by_snr[-1]
+    assert np.all(by_snr < 0.1)
 
 
 def test_deernet_first_layer_band_pass_beats_both_controls(deernet):
@@ -299,13 +312,43 @@ def test_deernet_notch_sits_on_the_datas_dominant_frequency_and_beats_both_contr
         assert numbers["notch_depth"] < 0.25 * numbers[control]["notch_depth"]
 
 
+def check_deernet_descrambled_concentration(numbers):
+    """Descrambling gathers W1's 2-D DFT energy at low neuron frequencies (``|k| <= 4``):
+    three times the raw layer's share, twice the descrambled untrained layer's."""
+    share = numbers["low_neuron_frequency_share_descrambled"]
+    assert share > 3 * numbers["low_neuron_frequency_share_raw"]
+    assert share > 2 * numbers["control_untrained"]["low_neuron_frequency_share_descrambled"]
+
+
+def _deernet_with(monkeypatch, tmp_path, descrambled_layer):
+    return run_with(
+        monkeypatch, tmp_path, "deernet_analysis", "descrambled_layer", descrambled_layer
+    )
+
+
+def test_deernet_concentration_fails_for_a_random_orthogonal_descrambler(monkeypatch, tmp_path):
+    Q = random_orthogonal(80, 6)
+    numbers = _deernet_with(monkeypatch, tmp_path, lambda W, b, traces: Q @ W)
+    with pytest.raises(AssertionError):
+        check_deernet_descrambled_concentration(numbers)
+
+
+def test_deernet_concentration_fails_for_a_descrambler_in_the_wrong_order(monkeypatch, tmp_path):
+    def reversed_order(W, b, traces):
+        result = ds.descramble(traces @ W.T + b)
+        return result.T @ result.U[:, ::-1].T @ W  # weakest direction on the smoothest slot
+
+    numbers = _deernet_with(monkeypatch, tmp_path, reversed_order)
+    with pytest.raises(AssertionError):
+        check_deernet_descrambled_concentration(numbers)
+
+
 def test_deernet_dft_concentration_beats_the_untrained_layer_but_not_a_random_smooth_one(
     deernet,
 ):
     _, numbers = deernet
+    check_deernet_descrambled_concentration(numbers)
     share = numbers["low_neuron_frequency_share_descrambled"]
-    assert share > 3 * numbers["low_neuron_frequency_share_raw"]
-    assert share > 2 * numbers["control_untrained"]["low_neuron_frequency_share_descrambled"]
     # Documented negative result: a random smooth layer with W1's singular values
     # concentrates as much, so the concentration says nothing specific about training.
     smooth = numbers["control_random_smooth"]["low_neuron_frequency_share_descrambled"]
@@ -319,6 +362,41 @@ def test_deernet_dft_correlation_with_the_data_is_matched_by_a_random_smooth_lay
     assert abs(numbers["control_untrained"][key]) < 0.2
     # Documented negative result: smoothness alone gives the same correlation.
     assert numbers["control_random_smooth"][key] > 0.3
+
+
+def test_deernet_dft_energy_avoids_the_datas_own_spectral_support(deernet):
+    """The cells holding 90 % of the descrambled data's 2-D DFT energy sit at the
+    input frequency the notch removes: the trained layer puts under 1 % of its energy
+    there, like the untrained layer, and a fifth or less of what the random smooth
+    control puts there (documented negative result for "energy where the data's
+    spectrum is")."""
+    _, numbers = deernet
+    key = "dft_share_on_data_support"
+    assert numbers["dft_data_support_area"] < 0.01
+    assert numbers[key] < 0.01
+    assert numbers["control_untrained"][key] < 0.01
+    assert numbers[key] < 0.2 * numbers["control_random_smooth"][key]
+
+
+def test_deernet_best_linear_first_layer_has_the_notch_too(deernet):
+    _, numbers = deernet
+    assert numbers["linear_estimator_notch_depth"] < 0.25
+
+
+def test_deernet_dft_energy_on_the_best_linear_layers_support_barely_beats_a_random_smooth_one(
+    deernet,
+):
+    """Share of the 2-D DFT energy of P W1 in the cells holding 90 % of that of the best
+    linear first layer of the same width: far above the untrained layer, but only a
+    few hundredths above the random smooth control, short of the 1.5x margin set
+    before measuring (documented: not counted as beating that control)."""
+    _, numbers = deernet
+    key = "dft_share_on_linear_estimator_support"
+    share = numbers[key]
+    smooth = numbers["control_random_smooth"][key]
+    assert numbers["dft_linear_estimator_support_area"] < 0.2
+    assert share > 3 * numbers["control_untrained"][key]
+    assert smooth < share < 1.5 * smooth
 
 
 def test_deernet_output_components_have_j_plus_1_evenly_spaced_zeros_not_chebyshev_nodes(
@@ -352,6 +430,43 @@ def test_random_smooth_control_has_the_layers_singular_values_and_smooth_rows():
     power = module.frequency_power(M)
     assert power[:13].sum() > 0.99 * power.sum()
     assert np.argmax(power) <= 1
+
+
+def test_data_support_share_counts_energy_on_the_fewest_cells_holding_the_mass():
+    module = load("deernet_analysis")
+    # Data: energy 0.7, 0.25, 0.05 on three DFT cells, so 0.9 of it needs the first two.
+    spectrum = np.zeros((8, 16), dtype=complex)
+    spectrum[0, 1], spectrum[2, 3], spectrum[5, 7] = np.sqrt([0.7, 0.25, 0.05])
+    data = np.fft.ifft2(spectrum)
+    # A layer with a quarter of its energy on cell (2, 3), the rest on (6, 6).
+    other = np.zeros((8, 16), dtype=complex)
+    other[2, 3], other[6, 6] = np.sqrt([0.25, 0.75])
+    share, area = module.data_support_share(np.fft.ifft2(other), data)
+    assert share == pytest.approx(0.25)
+    assert area == pytest.approx(2 / 128)
+    assert module.data_support_share(data, data)[0] == pytest.approx(0.95)
+
+
+def test_optimal_linear_first_layer_is_the_reduced_rank_least_squares_solution():
+    module = load("deernet_analysis")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3000, 12)) @ rng.standard_normal((12, 12))
+    A = rng.standard_normal((9, 3)) @ rng.standard_normal((3, 12))  # rank 3
+    y = x @ A.T + 0.01 * rng.standard_normal((3000, 9))
+    layer = module.optimal_linear_first_layer(x, y, 3)
+    assert layer.shape == (3, 12)
+    # Its three outputs carry everything the best linear map of any rank can use:
+    # regressing y on them (numpy's least squares) leaves the noise floor alone.
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    hidden = xc @ layer.T
+    via_layer = yc - hidden @ np.linalg.lstsq(hidden, yc, rcond=None)[0]
+    full = yc - xc @ np.linalg.lstsq(xc, yc, rcond=None)[0]
+    assert np.mean(via_layer**2) == pytest.approx(np.mean(full**2), rel=0.01)
+    # Two outputs cannot: the rank matters.
+    two = xc @ module.optimal_linear_first_layer(x, y, 2).T
+    assert np.mean((yc - two @ np.linalg.lstsq(two, yc, rcond=None)[0]) ** 2) > 10 * np.mean(
+        full**2
+    )
 
 
 # --- a GPT-style transformer: every MLP descrambled and permuted --------------------------

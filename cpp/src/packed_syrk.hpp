@@ -7,7 +7,7 @@
 // sample k, the 8 values of variables 8g..8g+7 contiguously at
 // panel[(g * ldk + k) * 8 + lane] (lanes past n are zero). One layout serves
 // both operands of the product, so the centring pass writes the panel once and
-// no GEMM packing follows. A micro-tile updates kMicroRows rows (of one group)
+// no GEMM packing follows. A micro-tile updates kMicroRows consecutive rows
 // x kMicroCols columns (whole groups) of the row-major n x n result: per
 // sample, one broadcast of each row's value and one vector load per column
 // vector, then a multiply-add into every accumulator. The tile is sized to
@@ -32,14 +32,23 @@ constexpr Index kGroupVectors = kLanes / kVector;
 // Register tile: kMicroRows x kMicroGroups groups of accumulators, plus the
 // column vectors of one sample and a broadcast, must fit in the register file
 // (EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS: 32 with AVX-512 and on AArch64, 16
-// with SSE2/AVX2). AVX-512: 8 x 16 columns = 16 accumulators; AVX2: 4 x 8 =
-// 8 accumulators of 4 (a wider 8 x 8 tile would need 19 registers); SSE2: 2 x
-// 8 = 8 of 2; NEON: 4 x 8 = 16 of 2.
+// with SSE2/AVX2). AVX-512: 8 x 16 columns = 16 accumulators; AVX2: 6 x 8 =
+// 12 accumulators of 4, 15 registers in all (a 4 x 8 tile's 8 accumulators
+// leave the two FMA units waiting on loads; 8 x 8 would need 19 registers);
+// SSE2: 2 x 8 = 8 of 2; NEON: 4 x 8 = 16 of 2.
 constexpr Index kRegisters = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS;
 constexpr Index kMicroGroups = kVector >= 8 ? 2 : 1;
-constexpr Index kMicroRows = kVector >= 8 ? 8 : (kVector >= 4 || kRegisters >= 32) ? 4 : 2;
+constexpr Index kMicroRows = kVector >= 8 ? 8 : kRegisters >= 32 ? 4 : kVector >= 4 ? 6 : 2;
 constexpr Index kMicroCols = kMicroGroups * kLanes;
-static_assert(kLanes % kMicroRows == 0, "a micro-tile's rows lie in one group");
+// A micro-tile's rows lie in one group when kMicroRows divides the group, so
+// one pointer reaches them all; otherwise (AVX2's 6) they may straddle two
+// groups and each row has its own.
+constexpr bool kRowsInOneGroup = kLanes % kMicroRows == 0;
+// Rows of whole micro-tiles that also end on a group boundary: square tiles
+// are cut at multiples of it, so that no tile ends on a partial micro-tile.
+constexpr Index kTileRowQuantum = kRowsInOneGroup ? kLanes : 3 * kLanes;
+static_assert(kTileRowQuantum % kMicroRows == 0 && kTileRowQuantum % kLanes == 0,
+              "the tile quantum holds whole micro-tiles and whole groups");
 
 // Row groups per side of a (square) tile of C. Wide results take 256 x 256
 // tiles, whose longer inner loops beat 128 x 128 ones. From the shared-panel
@@ -48,9 +57,12 @@ static_assert(kLanes % kMicroRows == 0, "a micro-tile's rows lie in one group");
 // panel together; 128 x 128 tiles run as fast there and balance to within a
 // small tile. Narrow results, which each thread updates whole, run faster as
 // one 256-wide tile than as several 128-wide ones (docs/tuning.md).
+// Both are rounded down to whole quanta (AVX2: 120 and 240 rows).
 constexpr Index kSmallTilesBelow = 2048;
 inline Index tile_groups(Index n) {
-  return n >= kRankUpdateSharedPanelMin && n < kSmallTilesBelow ? 16 : 32;
+  constexpr Index quantum = kTileRowQuantum / kLanes;
+  const Index groups = n >= kRankUpdateSharedPanelMin && n < kSmallTilesBelow ? 16 : 32;
+  return groups / quantum * quantum;
 }
 
 // Asks for the cache line at `p` ahead of its use; a no-op where the compiler
@@ -63,13 +75,14 @@ inline void prefetch(const double* p) {
 #endif
 }
 
-// C[r, 0:cols] += sum_k a[k][r] * b[k][0:kMicroCols] for r < rows, where
-// a[k][r] = a[k * kLanes + r] and b[k] is the concatenation of the groups
-// b[0..kMicroGroups) at b[g][k * kLanes] (`overwrite`: C = the sum, not read).
-// Columns from `cols` on are left untouched (the right edge of C).
+// C[r, 0:cols] += sum_k a[r][k * kLanes] * b[k][0:kMicroCols] for r < rows,
+// where b[k] is the concatenation of the groups b[0..kMicroGroups) at
+// b[g][k * kLanes] (`overwrite`: C = the sum, not read). When the rows lie in
+// one group (kRowsInOneGroup) only a[0] is read and a[r] is a[0] + r. Columns
+// from `cols` on are left untouched (the right edge of C).
 template <Index MR, Index NG>
-inline void micro_kernel(const double* a, const double* const* b, Index k, double* c, Index ldc,
-                         Index rows, Index cols, bool overwrite) {
+inline void micro_kernel(const double* const* a, const double* const* b, Index k, double* c,
+                         Index ldc, Index rows, Index cols, bool overwrite) {
   using namespace Eigen::internal;
   constexpr Index NV = NG * kGroupVectors;
   // The result rows are touched once per panel; for wide states they come
@@ -83,6 +96,8 @@ inline void micro_kernel(const double* a, const double* const* b, Index k, doubl
   for (Index r = 0; r < MR; ++r) {
     for (Index v = 0; v < NV; ++v) acc[r][v] = pset1<Packet>(0.0);
   }
+  const double* row_data[MR];
+  for (Index r = 0; r < MR; ++r) row_data[r] = kRowsInOneGroup ? a[0] + r : a[r];
   for (Index kk = 0; kk < k; ++kk) {
     Packet col[NV];
 #pragma GCC unroll 4
@@ -91,10 +106,9 @@ inline void micro_kernel(const double* a, const double* const* b, Index k, doubl
         col[g * kGroupVectors + v] = ploadu<Packet>(b[g] + kk * kLanes + v * kVector);
       }
     }
-    const double* ak = a + kk * kLanes;
 #pragma GCC unroll 16
     for (Index r = 0; r < MR; ++r) {
-      const Packet s = pset1<Packet>(ak[r]);
+      const Packet s = pset1<Packet>(row_data[r][kk * kLanes]);
       for (Index v = 0; v < NV; ++v) acc[r][v] = pmadd(s, col[v], acc[r][v]);
     }
   }
@@ -149,23 +163,27 @@ inline void packed_tile_update(const double* panel, Index ldk, Index k, Index n,
                                Index ldc, const PackedTile& t, bool overwrite) {
   const Index groups = (n + kLanes - 1) / kLanes;
   const Index group_stride = ldk * kLanes;
-  for (Index g = t.g0; g < t.g1; ++g) {
-    for (Index i0 = g * kLanes; i0 < std::min(n, (g + 1) * kLanes); i0 += kMicroRows) {
-      const Index rows = std::min(kMicroRows, n - i0);
-      const Index last_pair = std::min(t.p1, (i0 + rows - 1) / kMicroCols + 1);
-      const double* a = panel + g * group_stride + (i0 - g * kLanes);
-      for (Index p = t.p0; p < last_pair; ++p) {
-        const Index j0 = p * kMicroCols;
-        // Groups past the last one stand in for themselves' first group: their
-        // columns lie beyond n and are not stored.
-        const double* b[kMicroGroups];
-        for (Index h = 0; h < kMicroGroups; ++h) {
-          const Index gb = p * kMicroGroups + h;
-          b[h] = panel + (gb < groups ? gb : p * kMicroGroups) * group_stride;
-        }
-        micro_kernel<kMicroRows, kMicroGroups>(a, b, k, c + i0 * ldc + j0, ldc, rows,
-                                               std::min(kMicroCols, n - j0), overwrite);
+  const Index row_end = std::min(n, t.g1 * kLanes);
+  for (Index i0 = t.g0 * kLanes; i0 < row_end; i0 += kMicroRows) {
+    const Index rows = std::min(kMicroRows, row_end - i0);
+    const Index last_pair = std::min(t.p1, (i0 + rows - 1) / kMicroCols + 1);
+    // Rows past the tile's last stand in for its first: computed, not stored.
+    const double* a[kMicroRows];
+    for (Index r = 0; r < kMicroRows; ++r) {
+      const Index i = i0 + (r < rows ? r : 0);
+      a[r] = panel + (i / kLanes) * group_stride + i % kLanes;
+    }
+    for (Index p = t.p0; p < last_pair; ++p) {
+      const Index j0 = p * kMicroCols;
+      // Groups past the last one stand in for themselves' first group: their
+      // columns lie beyond n and are not stored.
+      const double* b[kMicroGroups];
+      for (Index h = 0; h < kMicroGroups; ++h) {
+        const Index gb = p * kMicroGroups + h;
+        b[h] = panel + (gb < groups ? gb : p * kMicroGroups) * group_stride;
       }
+      micro_kernel<kMicroRows, kMicroGroups>(a, b, k, c + i0 * ldc + j0, ldc, rows,
+                                             std::min(kMicroCols, n - j0), overwrite);
     }
   }
 }

@@ -22,6 +22,10 @@ reproduces a data set exactly.
 
 References
 ----------
+Worswick, Spencer, Jeschke, Kuprov, "Deep neural network processing of DEER data",
+Sci. Adv. 4(8) eaat5218 (2018), doi:10.1126/sciadv.aat5218 (DEERNet and its
+training databases).
+
 Amey, Keeley, Choudhury, Kuprov, "Neural network interpretation using
 descrambler groups", PNAS 118(5) e2016917118 (2021), doi:10.1073/pnas.2016917118.
 
@@ -283,7 +287,8 @@ class DeerData:
     distributions : (N, n_r) ndarray
         Distance distributions, unit area on ``distance``.
     modulation_depth, background_rate, background_dimension, noise_level : (N,) ndarray
-        The per-trace draws (``lam``, ``kappa`` in 1/us, ``d``, noise standard deviation).
+        The per-trace draws (``lam``, ``kappa`` in 1/us, ``d``, noise standard deviation
+        ``sigma``, in the units of the trace).
     """
 
     time: np.ndarray
@@ -349,7 +354,7 @@ def simulate(
     max_components: int = 3,
     modulation_depth: tuple[float, float] = (0.1, 0.6),
     background_rate: tuple[float, float] = (0.0, 0.3),
-    background_dimension: tuple[float, float] = (2.5, 3.5),
+    background_dimension: tuple[float, float] = (2.0, 3.5),
     noise: tuple[float, float] = (0.0, 0.05),
     oversample: int = 4,
 ) -> DeerData:
@@ -358,9 +363,19 @@ def simulate(
     For every trace: a random Gaussian mixture ``p(r)`` (see
     :func:`distance_distributions`), the form factor ``F = int p(r) k(r, t) dr``, a
     modulation depth ``lam``, a background ``B(t) = exp(-(kappa t)^(d/3))`` and white
-    Gaussian noise of standard deviation ``sigma``; the trace is
-    ``V(t) = ((1 - lam) + lam F(t)) B(t) + sigma * noise``. Each parameter is drawn
-    uniformly from its ``(low, high)`` range (equal ends fix it).
+    Gaussian noise of standard deviation ``sigma = eta * lam``; the trace is
+    ``V(t) = ((1 - lam) + lam F(t)) B(t) + sigma * noise``. Each parameter (``lam``,
+    ``kappa``, ``d``, ``eta``) is drawn uniformly from its ``(low, high)`` range
+    (equal ends fix it).
+
+    The noise is relative to the modulation depth, as in the generator of DEERNet's
+    training databases (Spinach's ``deer_lib_gen``: RMS noise uniform between 0 and
+    5 % of the modulation depth): a trace's information about ``p(r)`` lives in its
+    modulated part ``lam F(t)``, so this fixes the range of signal-to-noise ratios
+    ``lam / sigma`` (at least 20 by default) whatever the depth. The default ranges of
+    ``lam`` (0.1-0.6) and ``d`` (2-3.5) are those of that generator; its decay rates
+    (up to 0.5 per us on a 2 us trace, ``kappa t_max <= 1``) are exceeded here (up to
+    0.3 per us on 5 us, ``kappa t_max <= 1.5``).
 
     The integral over ``r`` is a Riemann sum on a grid ``oversample`` times finer
     than the returned ``distance`` grid: the kernel oscillates in ``r`` at up to
@@ -383,7 +398,8 @@ def simulate(
         Gaussian mixture ranges, see :func:`distance_distributions`.
     modulation_depth, background_rate, background_dimension, noise : (low, high)
         Ranges of ``lam`` (within [0, 1]), ``kappa`` (1/us, >= 0), ``d`` (> 0) and
-        ``sigma`` (>= 0).
+        ``eta = sigma / lam``, the noise standard deviation as a fraction of the
+        modulation depth (>= 0).
     oversample : int
         Refinement of the distance grid used for the integral (at least 1).
 
@@ -416,7 +432,7 @@ def simulate(
     lam = gen.uniform(*lam_range, size=n)
     rate = gen.uniform(*rate_range, size=n)
     dim = gen.uniform(*dim_range, size=n)
-    sigma = gen.uniform(*noise_range, size=n)
+    sigma = gen.uniform(*noise_range, size=n) * lam
     traces = ((1.0 - lam)[:, None] + lam[:, None] * form) * background(t, rate, dim)
     traces += sigma[:, None] * gen.standard_normal((n, t.size))
     return DeerData(
