@@ -260,7 +260,9 @@ def test_tiled_product_with_rank_one_term_matches_lapack(n):
 
 
 @pytest.mark.parametrize(
-    ("block", "basis"), [(1, 0), (3, 20), (8, 13), (25, 0)], ids=["b1", "b3", "basis-k-plus-1", "b25"]
+    ("block", "basis"),
+    [(1, 0), (3, 20), (8, 13), (25, 0)],
+    ids=["b1", "b3", "basis-k-plus-1", "b25"],
 )
 @pytest.mark.parametrize(
     "values",

@@ -92,8 +92,8 @@ void bind_eigh_leading(py::module_& m) {
                 // Gram = scatter + count mean mean^T, applied without forming it.
                 const double alpha = center ? 0.0 : static_cast<double>(count);
                 r = eigh_leading(lower, k,
-                                 options_of(tol, max_restarts, seed, stop_early, block, basis), alpha,
-                                 mean);
+                                 options_of(tol, max_restarts, seed, stop_early, block, basis),
+                                 alpha, mean);
               });
         }
         return leading_tuple(std::move(r), true);

@@ -223,7 +223,6 @@ LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options
 
 LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
                            const LeadingOptions& options) {
-
   if (k < 1 || k > n) {
     throw std::invalid_argument("eigh_leading: k must satisfy 1 <= k <= n = " + std::to_string(n) +
                                 ", got " + std::to_string(k));
@@ -233,8 +232,9 @@ LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
                                 std::to_string(options.tol));
   }
   if (options.block < 0 || options.basis < 0 || (options.basis > 0 && options.basis < k)) {
-    throw std::invalid_argument("eigh_leading: the block width must be >= 0 and the basis 0 or >= k = " +
-                                std::to_string(k));
+    throw std::invalid_argument(
+        "eigh_leading: the block width must be >= 0 and the basis 0 or >= k = " +
+        std::to_string(k));
   }
   if (options.max_restarts < 1) {
     throw std::invalid_argument("eigh_leading: max_restarts must be >= 1");
