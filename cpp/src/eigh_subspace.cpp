@@ -202,7 +202,7 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
 
 LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options) {
   LeadingGeometry g;
-  g.block = options.block > 0 ? options.block : std::clamp<Index>(k / 8, 8, 32);
+  g.block = options.block > 0 ? options.block : std::clamp<Index>(k / 4, 8, 16);
   const Index target = options.basis > 0 ? options.basis : std::max(3 * k, k + 2 * g.block);
   // Each restart renews about half the room beyond k, in whole blocks, and
   // keeps a whole number of blocks of Ritz vectors, at least k: then every

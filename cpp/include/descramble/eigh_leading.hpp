@@ -42,9 +42,9 @@ struct LeadingResult {
 
 // The shape of the iteration for k of n: `basis` columns in all, of which
 // `kept` Ritz vectors survive each restart; the rest is filled `block` columns
-// at a time, one product each. Defaults: blocks of k / 8 clamped to [8, 32]
-// (narrow blocks raise the Krylov degree per product; narrower than 8 the
-// products become bound by reading G from memory) and a basis of about 3 k,
+// at a time, one product each. Defaults: blocks of k / 4 clamped to [8, 16]
+// (narrow blocks raise the Krylov degree per product; narrower than 16 the
+// product of a large G is bound by reading it from memory) and a basis of about 3 k,
 // half of its room beyond k renewed per restart (docs/tuning.md).
 struct LeadingGeometry {
   Index block = 0;
