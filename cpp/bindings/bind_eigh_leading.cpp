@@ -1,6 +1,5 @@
 #include <cstdint>
 #include <stdexcept>
-#include <string>
 
 #include "common.hpp"
 #include "descramble/eigh_leading.hpp"
@@ -67,10 +66,6 @@ void bind_eigh_leading(py::module_& m) {
   m.def(
       "leading_geometry",
       [](Index n, Index k) {
-        if (k < 1 || k > n) {
-          throw std::invalid_argument("leading_geometry: k must satisfy 1 <= k <= n = " +
-                                      std::to_string(n) + ", got " + std::to_string(k));
-        }
         const LeadingGeometry g = leading_geometry(n, k);
         return py::make_tuple(g.block, g.basis, g.kept);
       },

@@ -35,9 +35,10 @@ using Eigen::MatrixXd;
 // A column whose norm after projection is below this fraction of the block's
 // largest norm before it carries no direction that survives rounding.
 constexpr double kLostFraction = 1e-12;
-// Pairs are locked at this fraction of the tolerance: deflation adds the
-// locked pairs' residuals to the others', and the final check must still pass.
-constexpr double kLockMargin = 0.25;
+// The Ritz residuals must fall to this fraction of the tolerance before they
+// are measured on G: the images carried across restarts gather rounding, and
+// the measured residuals must still pass.
+constexpr double kCheckMargin = 0.25;
 // A block whose smallest Cholesky pivot after projection is above this
 // fraction of its largest column norm before it is conditioned well enough
 // for Cholesky QR: the two passes then leave it orthonormal, and orthogonal to
@@ -201,6 +202,10 @@ void lower_symmetric_product(const Eigen::Ref<const RowMatrixXd>& a, double alph
 }
 
 LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options) {
+  if (k < 1 || k > n) {
+    throw std::invalid_argument("eigh_leading: k must satisfy 1 <= k <= n = " + std::to_string(n) +
+                                ", got " + std::to_string(k));
+  }
   LeadingGeometry g;
   g.block = options.block > 0 ? options.block : std::clamp<Index>(k / 4, 8, 16);
   const Index target = options.basis > 0 ? options.basis : std::max(3 * k, k + 2 * g.block);
@@ -223,10 +228,7 @@ LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options
 
 LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
                            const LeadingOptions& options) {
-  if (k < 1 || k > n) {
-    throw std::invalid_argument("eigh_leading: k must satisfy 1 <= k <= n = " + std::to_string(n) +
-                                ", got " + std::to_string(k));
-  }
+  const LeadingGeometry geo = leading_geometry(n, k, options);  // checks k
   if (!(options.tol > 0.0) || !std::isfinite(options.tol)) {
     throw std::invalid_argument("eigh_leading: tol must be a positive finite number, got " +
                                 std::to_string(options.tol));
@@ -240,7 +242,6 @@ LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
     throw std::invalid_argument("eigh_leading: max_restarts must be >= 1");
   }
   std::mt19937_64 rng(options.seed);
-  const LeadingGeometry geo = leading_geometry(n, k, options);
   const Index m = geo.basis, b = geo.block;
 
   LeadingResult out;
@@ -278,7 +279,7 @@ LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
       throw std::runtime_error("eigh_leading: the Rayleigh-Ritz eigenproblem did not converge");
     }
     norm = std::max(norm, ritz.eigenvalues().cwiseAbs().maxCoeff());
-    const Index keep = std::min(geo.kept, m);
+    const Index keep = geo.kept;
     const MatrixXd s = ritz.eigenvectors().rightCols(keep).rowwise().reverse();
     theta = ritz.eigenvalues().tail(keep).reverse();
     MatrixXd u = v * s;
@@ -286,9 +287,7 @@ LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
     const VectorXd res = residual_norms(gu.leftCols(k), u.leftCols(k), theta.head(k));
     out.restarts = restart + 1;
 
-    Index run = 0;
-    while (run < k && res[run] <= kLockMargin * options.tol * norm) ++run;
-    if (run == k) {
+    if ((res.array() <= kCheckMargin * options.tol * norm).all()) {
       // Every wanted pair meets the tolerance by its Ritz residual: measure
       // the residuals on G itself.
       MatrixXd gx(n, k);
@@ -311,7 +310,7 @@ LeadingResult eigh_leading(Index n, const SymmetricProduct& product, Index k,
     const bool last = restart + 1 == options.max_restarts || b == 0;
     const bool give_up =
         options.stop_early && static_cast<Index>(worst.size()) > kForecastSpan &&
-        forecast_restarts(worst, kLockMargin * options.tol) >
+        forecast_restarts(worst, kCheckMargin * options.tol) >
             kForecastSlack * static_cast<double>(options.max_restarts - (restart + 1));
     if (last || give_up) {
       out.stopped_early = give_up && !last;

@@ -51,6 +51,7 @@ struct LeadingGeometry {
   Index basis = 0;
   Index kept = 0;
 };
+// Throws std::invalid_argument for k outside [1, n].
 LeadingGeometry leading_geometry(Index n, Index k, const LeadingOptions& options = {});
 
 // y = G x for a column-major (n x b) block x.
