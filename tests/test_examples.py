@@ -575,3 +575,27 @@ def test_variance_alignment_is_one_when_variance_follows_the_singular_values():
     weak = white[:, :3] @ V[-3:]
     expected = np.sum(s[-3:] ** 2) / np.sum(s[:3] ** 2)
     assert module.variance_alignment(W, 0.0, weak, r=3) == pytest.approx(expected, rel=1e-6)
+
+
+def test_deernet_random_layers_with_w1s_exact_gain_concentrate_at_least_as_much(deernet):
+    """The documented negative result, strongest form: random layers given W1's power
+    gain at every frequency (so its band-pass and notch) gather more of their 2-D DFT
+    energy at low neuron frequencies than W1 does."""
+    _, numbers = deernet
+    draws = numbers["gain_matched_draws"]
+    np.testing.assert_allclose(draws["notch_depth"], numbers["notch_depth"], rtol=1e-6)
+    key = "low_neuron_frequency_share_descrambled"
+    assert min(draws[key]) > numbers[key]
+
+
+def test_gain_matched_layer_has_the_layers_gain_at_every_frequency():
+    module = load("deernet_analysis")
+    rng = np.random.default_rng(5)
+    spectrum = np.zeros((10, 33), dtype=complex)
+    spectrum[:, 1:9] = rng.standard_normal((10, 8)) + 1j * rng.standard_normal((10, 8))
+    spectrum[:, 9:] = 0.05 * rng.standard_normal((10, 24))
+    W = np.fft.irfft(spectrum, n=64, axis=1)
+    M = module.gain_matched_layer(W, rng)
+    power = np.sum(np.abs(np.fft.rfft(M, axis=1)) ** 2, axis=0)  # numpy, not the module
+    np.testing.assert_allclose(power, module.frequency_power(W), rtol=1e-8, atol=1e-12)
+    assert not np.allclose(np.abs(M), np.abs(W))  # a different layer, not W itself
