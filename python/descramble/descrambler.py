@@ -52,12 +52,6 @@ _FFT_MIN = 128
 
 _EPS = float(np.finfo(np.float64).eps)
 
-#: From this width on, ``Y^T Y`` in the objective comes from the core's
-#: multithreaded syrk instead of numpy's BLAS: OpenBLAS's worker threads keep
-#: spinning after a call and take a core from the eigensolver's threads that
-#: run next. Below it numpy's single-threaded syrk is the faster.
-_CORE_SYRK_MIN = 512
-
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Descrambling:
@@ -430,11 +424,13 @@ def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
 
 
 def _gram_of_rows(y: np.ndarray) -> np.ndarray:
-    """``Y^T Y`` (n x n) for ``Y`` of shape (m, n), by a symmetric rank-m update."""
-    if y.shape[1] >= _CORE_SYRK_MIN:
-        # The core's syrk leaves OpenBLAS's threads asleep (see _CORE_SYRK_MIN).
-        return _core.syrk(for_core(y))
-    return y.T @ y  # numpy hands one buffer and its transpose to syrk
+    """``Y^T Y`` (n x n) for ``Y`` of shape (m, n), by a symmetric rank-m update.
+
+    The core's syrk, not numpy's: OpenBLAS's worker threads keep spinning after
+    a call and take a core from the eigensolver's threads of the next
+    descramble, which made repeated calls at n = 256 vary from 9 to 40 ms.
+    """
+    return _core.syrk(for_core(y))
 
 
 def _certified_objective(source: Any, p: np.ndarray, g: np.ndarray) -> float:
