@@ -404,6 +404,15 @@ def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
     return t @ u.T
 
 
+@functools.lru_cache(maxsize=2)
+def _fourier_half_symbol(k: int, order: int) -> np.ndarray:
+    """The Fourier operator's symbol on the real FFT's bins (read-only, cached:
+    building it costs as much as one small descramble's FFTs)."""
+    symbol = _fourier_symbol(k, order)[: k // 2 + 1].copy()
+    symbol.flags.writeable = False
+    return symbol
+
+
 def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
     """``D @ p`` for ``D = operator(kind, p.shape[0], order)``, without forming the product.
 
@@ -414,7 +423,7 @@ def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
     """
     k = p.shape[0]
     if kind == "fourier":
-        symbol = _fourier_symbol(k, order)[: k // 2 + 1]
+        symbol = _fourier_half_symbol(k, order)
         return np.fft.irfft(symbol[:, None] * np.fft.rfft(p, axis=0), n=k, axis=0)
     d = operator(kind, k, order)
     rows, cols = np.nonzero(d)
