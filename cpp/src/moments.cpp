@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "layout_copy.hpp"
 #include "packed_syrk.hpp"
 #include "row_checks.hpp"
 #include "syrk_memory.hpp"
@@ -49,16 +50,26 @@ struct StridedBlock {
 };
 
 // Throws std::domain_error for the first row of rows [r0, r1) holding a
-// non-finite or oversized entry; returns when all are acceptable.
+// non-finite or oversized entry; returns when all are acceptable. Column-major
+// blocks are searched column by column, in memory order, for the first bad
+// row, which is then read again for the kind of its first bad entry.
 template <class T>
 void check_rows(const StridedBlock<T>& x, Index r0, Index r1, Index report_offset) {
-  for (Index i = r0; i < r1; ++i) {
-    for (Index j = 0; j < x.cols; ++j) {
-      const double v = x(i, j);
-      if (!(std::abs(v) < kMaxAbs)) {
-        throw std::domain_error(bad_row_message(i + report_offset, !std::isfinite(v)));
-      }
+  const auto bad = [](double v) { return !(std::abs(v) < kMaxAbs); };
+  Index first = r1;
+  if (x.row_major()) {
+    for (Index i = r0; i < r1 && first == r1; ++i) {
+      for (Index j = 0; j < x.cols; ++j) first = bad(x(i, j)) ? i : first;
     }
+  } else {
+    for (Index j = 0; j < x.cols; ++j) {
+      for (Index i = r0; i < first; ++i) first = bad(x(i, j)) ? i : first;
+    }
+  }
+  if (first == r1) return;
+  for (Index j = 0; j < x.cols; ++j) {
+    const double v = x(first, j);
+    if (bad(v)) throw std::domain_error(bad_row_message(first + report_offset, !std::isfinite(v)));
   }
 }
 
@@ -121,12 +132,26 @@ void shifted_column_sums(const StridedBlock<T>& x, const VectorXd& shift, Vector
   }
 }
 
+// Lanes of `ok` stay set while every value stored is finite and below kMaxAbs.
+inline void check_values(const Packet& v, Packet& ok) {
+  using namespace Eigen::internal;
+  ok = pand(ok, pcmp_lt(pabs(v), pset1<Packet>(kMaxAbs)));
+}
+
+// The scalar check_values, for the edges of a panel.
+inline double centred_checked(double v, double shift, double mean, bool& ok) {
+  const double c = (v - shift) - mean;
+  ok = ok && std::abs(c) < kMaxAbs;
+  return c;
+}
+
 // out[0:8] = (src[0:8] - shift[0:8]) - mean[0:8] for a full group of
 // contiguous values, in vectors of the level (the compiler keeps the plain
 // loop scalar: it cannot rule out aliasing). Same operations in the same
 // order as the scalar edge path, so the same results.
 template <class T>
-inline void centre_group(const T* src, const double* shift, const double* mean, double* out) {
+inline void centre_group(const T* src, const double* shift, const double* mean, double* out,
+                         Packet& ok) {
   using namespace Eigen::internal;
   double wide[kLanes];
   if constexpr (std::is_same_v<T, float>) {
@@ -136,20 +161,26 @@ inline void centre_group(const T* src, const double* shift, const double* mean, 
   const double* from = std::is_same_v<T, float> ? wide : reinterpret_cast<const double*>(src);
 #pragma GCC unroll 8
   for (Index v = 0; v < kLanes; v += kVector) {
-    pstoreu(out + v, psub(psub(ploadu<Packet>(from + v), ploadu<Packet>(shift + v)),
-                          ploadu<Packet>(mean + v)));
+    const Packet c =
+        psub(psub(ploadu<Packet>(from + v), ploadu<Packet>(shift + v)), ploadu<Packet>(mean + v));
+    check_values(c, ok);
+    pstoreu(out + v, c);
   }
 }
 
 // Writes rows [r0, r0 + kr) of x, centred as (x - shift) - mean, into the
 // packed panel (packed_syrk.hpp) for the variable groups [g0, g1); lanes past
-// n are zero.
+// n are zero. Returns whether every centred value is finite and below
+// kMaxAbs: the check rides along the pass that reads the data anyway.
 template <class T>
-void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index g1,
+bool pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index g1,
                   const VectorXd& shift, const VectorXd& mean, double* panel, Index ldk) {
+  using namespace Eigen::internal;
   const Index n = x.cols;
   const double* k = shift.data();
   const double* m = mean.data();
+  Packet ok = ptrue(Packet());
+  bool edges_ok = true;
   if (x.row_major()) {
     for (Index i = 0; i < kr; ++i) {
       const T* row = x.data + (r0 + i) * x.rs;
@@ -157,31 +188,53 @@ void pack_centred(const StridedBlock<T>& x, Index r0, Index kr, Index g0, Index 
         double* out = panel + (g * ldk + i) * kLanes;
         const Index j0 = g * kLanes;
         if (j0 + kLanes <= n && x.cs == 1) {
-          centre_group(row + j0, k + j0, m + j0, out);
+          centre_group(row + j0, k + j0, m + j0, out, ok);
         } else {
           for (Index l = 0; l < kLanes; ++l) {
             const Index j = j0 + l;
-            out[l] = j < n ? (static_cast<double>(row[j * x.cs]) - k[j]) - m[j] : 0.0;
+            out[l] = j < n
+                         ? centred_checked(static_cast<double>(row[j * x.cs]), k[j], m[j], edges_ok)
+                         : 0.0;
           }
         }
       }
     }
-    return;
-  }
-  // Column-major source: eight contiguous read streams, one write stream.
-  for (Index g = g0; g < g1; ++g) {
-    const Index j0 = g * kLanes;
-    const Index lanes = std::min(kLanes, n - j0);
-    const T* base = x.data + r0 * x.rs + j0 * x.cs;
-    double* out = panel + g * ldk * kLanes;
-    for (Index i = 0; i < kr; ++i) {
-      for (Index l = 0; l < kLanes; ++l) {
-        out[i * kLanes + l] =
-            l < lanes ? (static_cast<double>(base[i * x.rs + l * x.cs]) - k[j0 + l]) - m[j0 + l]
-                      : 0.0;
+  } else {
+    // Column-major source: eight contiguous read streams, one write stream.
+    // Blocks of kVector samples x kVector variables are transposed in
+    // registers; a group's last samples and a partial last group (or a
+    // non-unit sample stride) go element by element.
+    for (Index g = g0; g < g1; ++g) {
+      const Index j0 = g * kLanes;
+      const Index lanes = std::min(kLanes, n - j0);
+      const T* base = x.data + r0 * x.rs + j0 * x.cs;
+      double* out = panel + g * ldk * kLanes;
+      Index i = 0;
+      if (lanes == kLanes && x.rs == 1) {
+        for (; i + kVector <= kr; i += kVector) {
+#pragma GCC unroll 8
+          for (Index l = 0; l < kLanes; l += kVector) {
+            const PacketSquare block = load_transposed(base + i + l * x.cs, x.cs);
+            const Packet s = ploadu<Packet>(k + j0 + l), mu = ploadu<Packet>(m + j0 + l);
+            for (Index c = 0; c < kVector; ++c) {
+              const Packet v = psub(psub(block.packet[c], s), mu);
+              check_values(v, ok);
+              pstoreu(out + (i + c) * kLanes + l, v);
+            }
+          }
+        }
+      }
+      for (; i < kr; ++i) {
+        for (Index l = 0; l < kLanes; ++l) {
+          out[i * kLanes + l] =
+              l < lanes ? centred_checked(static_cast<double>(base[i * x.rs + l * x.cs]), k[j0 + l],
+                                          m[j0 + l], edges_ok)
+                        : 0.0;
+        }
       }
     }
   }
+  return edges_ok && !predux_any(pandnot(ptrue(ok), ok));
 }
 
 // Writes `extra` as sample `at` of the packed panel, groups [g0, g1).
@@ -196,10 +249,10 @@ inline void pack_extra(const VectorXd& extra, Index at, Index g0, Index g1, doub
   }
 }
 
-// Panel buffers live with the statistics, so that a stream of batches does not
-// allocate and fault in fresh pages on every call.
-// Each buffer is allocated and faulted in by its own thread, in parallel.
-inline void reserve_panels(std::vector<std::vector<double>>& buffers, int count, Index size) {
+// At least `count` panel buffers of `size` doubles (syrk_memory.hpp). Each
+// buffer is allocated by its own thread, in parallel.
+inline void reserve_panels(PanelBuffers& panels, int count, Index size) {
+  std::vector<HugePageArray>& buffers = panels.buffers;
   if (buffers.size() < static_cast<size_t>(count)) buffers.resize(static_cast<size_t>(count));
   const int threads = size < kStreamPassParallelEntries ? 1 : max_threads();
   bool out_of_memory = false;
@@ -207,7 +260,7 @@ inline void reserve_panels(std::vector<std::vector<double>>& buffers, int count,
   for (int t = 0; t < count; ++t) {
     // An exception must not leave an OpenMP region: it is rethrown after it.
     try {
-      if (buffers[t].size() < static_cast<size_t>(size)) buffers[t] = huge_page_buffer(size);
+      if (buffers[t].size() < size) buffers[t] = HugePageArray(size);
     } catch (const std::bad_alloc&) {
 #pragma omp atomic write
       out_of_memory = true;
@@ -223,21 +276,16 @@ inline Index panel_samples(Index rows, Index depth, Index p, bool has_extra) {
 }
 
 // Centres panel `p` (of `depth` rows) of the batch into `panel` for the
-// variable groups [g0, g1).
+// variable groups [g0, g1); returns pack_centred's check.
 template <class T>
-void pack_panel(const StridedBlock<T>& x, Index depth, Index p, Index g0, Index g1,
+bool pack_panel(const StridedBlock<T>& x, Index depth, Index p, Index g0, Index g1,
                 const VectorXd& shift, const VectorXd& mean, const VectorXd& extra, double* panel,
                 Index ldk) {
   const Index r0 = p * depth;
   const Index kr = std::min(depth, x.rows - r0);
-  pack_centred(x, r0, kr, g0, g1, shift, mean, panel, ldk);
+  const bool ok = pack_centred(x, r0, kr, g0, g1, shift, mean, panel, ldk);
   if (extra.size() > 0 && p == 0) pack_extra(extra, kr, g0, g1, panel, ldk);
-}
-
-// The first 64-byte boundary at or after `p` (buffers carry 8 spare doubles).
-inline double* align_line(double* p) {
-  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
-  return reinterpret_cast<double*>((a + 63) & ~std::uintptr_t{63});
+  return ok;
 }
 
 // One unit of a panel step of the wide update: centre a chunk of variable
@@ -272,11 +320,12 @@ inline std::vector<PanelWork> panel_work_order(Index tiles, Index chunks) {
 // per step): the O(N n) centring is done once, not once per thread, and a
 // thread slowed by other processes holds up at most one unit per step.
 // Narrow states: threads take row ranges into private accumulators, summed at
-// the end.
+// the end. Returns whether every centred value was finite and below kMaxAbs
+// (pack_centred), so that a caller that has not validated x finds out.
 template <class T>
-void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const VectorXd& mean,
-                         const VectorXd& extra, RowMatrixXd& m2,
-                         std::vector<std::vector<double>>& buffers, bool overwrite) {
+bool centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const VectorXd& mean,
+                         const VectorXd& extra, RowMatrixXd& m2, PanelBuffers& buffers,
+                         bool overwrite) {
   const Index n = x.cols;
   const Index groups = (n + kLanes - 1) / kLanes;
   const bool has_extra = extra.size() > 0;
@@ -297,11 +346,14 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
     const Index panels = (x.rows + depth - 1) / depth;
     const int nt = static_cast<int>(std::min<Index>(threads, units));
     const int buffer_count = panels > 1 ? 2 : 1;
-    reserve_panels(buffers, buffer_count, groups * ldk * kLanes + kLanes);
-    double* const panel[2] = {align_line(buffers[0].data()),
-                              align_line(buffers[buffer_count - 1].data())};
+    reserve_panels(buffers, buffer_count, groups * ldk * kLanes);
+    double* const panel[2] = {buffers.buffers[0].data(), buffers.buffers[buffer_count - 1].data()};
+    // The calling thread centres the first panel while the others wake up:
+    // a step that only centred would end on a barrier where the first thread
+    // waits for a late one, long enough to be put to sleep and woken late.
+    bool ok = pack_panel(x, depth, 0, 0, groups, shift, mean, extra, panel[0], ldk);
 #pragma omp parallel num_threads(nt)
-    for (Index p = 0; p <= panels; ++p) {
+    for (Index p = 1; p <= panels; ++p) {
       // The implicit barrier at the end of each step: panel p is complete
       // before any tile reads it, and every tile is done with panel p - 1
       // before step p + 1 centres panel p + 1 into its buffer.
@@ -312,15 +364,18 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
           if (p == panels) continue;
           const Index g0 = w.index * chunk_groups;
           const Index g1 = std::min(groups, g0 + chunk_groups);
-          pack_panel(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk);
-        } else if (p > 0) {
+          if (!pack_panel(x, depth, p, g0, g1, shift, mean, extra, panel[p % 2], ldk)) {
+#pragma omp atomic write
+            ok = false;
+          }
+        } else {
           packed_tile_update(panel[(p - 1) % 2], ldk,
                              panel_samples(x.rows, depth, p - 1, has_extra), n, m2.data(), n,
                              tiles[w.index], overwrite && p == 1);
         }
       }
     }
-    return;
+    return ok;
   }
   const int nt =
       static_cast<int>(std::max<Index>(1, std::min<Index>(threads, x.rows / kMinRowsPerThread)));
@@ -330,16 +385,20 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   // fresh), so none is cleared first.
   std::vector<RowMatrixXd> partial(nt - 1, RowMatrixXd(n, n));
   reserve_panels(buffers, nt, groups * ldk * kLanes);
+  bool ok = true;
 #pragma omp parallel num_threads(nt)
   for (int t = thread_id(); t < nt; t += team_size()) {
     const Index a = x.rows * t / nt, b = x.rows * (t + 1) / nt;
     RowMatrixXd& acc = t == 0 ? m2 : partial[t - 1];
-    double* panel = buffers[t].data();
+    double* panel = buffers.buffers[t].data();
     for (Index r0 = a; r0 < b; r0 += kPanelRows) {
       const Index kr = std::min(kPanelRows, b - r0);
       const bool add_extra = has_extra && t == 0 && r0 == a;
       const bool write = r0 == a && (t > 0 || overwrite);
-      pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk);
+      if (!pack_centred(x, r0, kr, 0, groups, shift, mean, panel, ldk)) {
+#pragma omp atomic write
+        ok = false;
+      }
       if (add_extra) pack_extra(extra, kr, 0, groups, panel, ldk);
       const Index k = kr + (add_extra ? 1 : 0);
       for (const PackedTile& tile : tiles) {
@@ -350,6 +409,7 @@ void centred_rank_update(const StridedBlock<T>& x, const VectorXd& shift, const 
   for (const RowMatrixXd& part : partial) {
     for (Index i = 0; i < n; ++i) m2.row(i).head(i + 1) += part.row(i).head(i + 1);
   }
+  return ok;
 }
 
 }  // namespace detail
@@ -425,6 +485,8 @@ Moments::Moments(const Moments& other) : n_(other.n_) {
   std::lock_guard<std::mutex> lock(other.mutex_);
   copy_state_locked(other);
 }
+
+Moments::~Moments() = default;
 
 Moments& Moments::operator=(const Moments& other) {
   if (this == &other) return *this;
@@ -504,7 +566,8 @@ void Moments::accumulate_locked(const T* data, Index rows, Index rs, Index cs) {
     d = batch_mean - dmean_;
     extra = std::sqrt(na * nb / total) * d;
   }
-  detail::centred_rank_update(x, shift, batch_mean, extra, m2_, panels_, first);
+  if (!panels_) panels_ = std::make_unique<detail::PanelBuffers>();
+  detail::centred_rank_update(x, shift, batch_mean, extra, m2_, *panels_, first);
   if (first) {
     shift_ = shift;
     dmean_ = batch_mean;
@@ -566,32 +629,31 @@ VectorXd Moments::mean() {
 
 namespace detail {
 
+// An n x n result on huge pages (syrk_memory.hpp), not yet touched.
+inline RowMatrixXd huge_page_matrix(Index n) {
+  RowMatrixXd out(n, n);
+  advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(double));
+  return out;
+}
+
 // The full symmetric matrix lower + mean_weight * m m^T from the lower
 // triangle of `lower` (its upper triangle is not read).
 RowMatrixXd symmetric_from_lower(const RowMatrixXd& lower, const VectorXd& m, double mean_weight) {
+  using namespace Eigen::internal;
   const Index n = lower.rows();
-  RowMatrixXd full(n, n);
-  // Mirroring the lower triangle column by column would stride through the
-  // whole matrix for every element written; square tiles keep the rows read
-  // and the columns written in cache. Tile rows grow in length: dynamic chunks.
-  constexpr Index kTile = 64;
-  const Index tiles = (n + kTile - 1) / kTile;
-  const int threads = n * n < detail::kStreamPassParallelEntries ? 1 : detail::max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (Index bi = 0; bi < tiles; ++bi) {
-    const Index i0 = bi * kTile, i1 = std::min(n, i0 + kTile);
-    for (Index j0 = 0; j0 <= i0; j0 += kTile) {
-      for (Index i = i0; i < i1; ++i) {
-        const Index j1 = std::min(i + 1, j0 + kTile);
-        const double wi = mean_weight * m[i];
-        for (Index j = j0; j < j1; ++j) {
-          const double v = lower(i, j) + wi * m[j];
-          full(i, j) = v;
-          full(j, i) = v;
-        }
-      }
+  RowMatrixXd full = huge_page_matrix(n);
+  const double* src = lower.data();
+  const double* mp = m.data();
+  double* dst = full.data();
+  symmetrise_from_lower(dst, n, [&](Index i, Index j0, Index j1) {
+    const double wi = mean_weight * mp[i];
+    const Packet w = pset1<Packet>(wi);
+    Index j = j0;
+    for (; j + kVector <= j1; j += kVector) {
+      pstoreu(dst + i * n + j, pmadd(w, ploadu<Packet>(mp + j), ploadu<Packet>(src + i * n + j)));
     }
-  }
+    for (; j < j1; ++j) dst[i * n + j] = src[i * n + j] + wi * mp[j];
+  });
   return full;
 }
 
@@ -622,13 +684,19 @@ RowMatrixXd syrk(const double* data, Index rows, Index cols, Index row_stride, I
   }
   if (rows == 0) return RowMatrixXd::Zero(cols, cols);
   const StridedBlock<double> x{data, rows, cols, row_stride, col_stride};
-  detail::check_rows(x, 0, rows, 0);
-  // The rank-k update of Moments with nothing subtracted: X^T X itself.
+  // The rank-k update of Moments with nothing subtracted: X^T X itself, its
+  // lower triangle computed and then mirrored in place. The packing validates
+  // the values as it reads them; only when it met a bad one is x searched for
+  // the row to name.
   const VectorXd zero = VectorXd::Zero(cols);
-  RowMatrixXd lower(cols, cols);
-  std::vector<std::vector<double>> panels;
-  detail::centred_rank_update(x, zero, zero, VectorXd(), lower, panels, true);
-  return detail::symmetric_from_lower(lower, zero, 0.0);
+  RowMatrixXd product = detail::huge_page_matrix(cols);
+  detail::PanelBuffers panels;
+  if (!detail::centred_rank_update(x, zero, zero, VectorXd(), product, panels, true)) {
+    detail::check_rows(x, 0, rows, 0);
+    throw std::domain_error("syrk: the input contains NaN, infinity or a value beyond 1e100");
+  }
+  detail::symmetrise_from_lower(product.data(), cols, [](Index, Index, Index) {});
+  return product;
 }
 
 template void Moments::update<float>(const float*, Index, Index, Index, Index);

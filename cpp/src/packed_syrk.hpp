@@ -19,12 +19,11 @@
 #include <vector>
 
 #include "descramble/types.hpp"
+#include "packet.hpp"
 #include "thread_policy.hpp"
 
 namespace descramble::detail {
 
-using Packet = Eigen::internal::packet_traits<double>::type;
-constexpr Index kVector = Eigen::internal::packet_traits<double>::size;
 constexpr Index kLanes = 8;
 static_assert(kLanes % kVector == 0, "a lane group must be whole vectors");
 constexpr Index kGroupVectors = kLanes / kVector;

@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "descramble/types.hpp"
@@ -19,14 +22,15 @@
 
 namespace descramble::detail {
 
+constexpr std::uintptr_t kHugePage = std::uintptr_t{1} << 21;
+
 // Asks for huge pages on the 2 MiB-aligned part of [data, data + bytes).
 // Advice only: must come before the first touch, and failure changes nothing.
 inline void advise_huge_pages(void* data, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t kHuge = std::uintptr_t{1} << 21;
   const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const std::uintptr_t last = (begin + bytes) & ~(kHuge - 1);
+  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const std::uintptr_t last = (begin + bytes) & ~(kHugePage - 1);
   if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 #else
   (void)data;
@@ -34,13 +38,41 @@ inline void advise_huge_pages(void* data, std::size_t bytes) {
 #endif
 }
 
-// A zero-filled buffer of `size` doubles on huge pages.
-inline std::vector<double> huge_page_buffer(Index size) {
-  std::vector<double> buffer;
-  buffer.reserve(static_cast<std::size_t>(size));  // allocated, not yet touched
-  advise_huge_pages(buffer.data(), static_cast<std::size_t>(size) * sizeof(double));
-  buffer.resize(static_cast<std::size_t>(size));
-  return buffer;
-}
+// `size` doubles, not initialised, starting on a cache line, and for a block
+// of 2 MiB or more on a huge page boundary with the whole block advised:
+// every page of a panel is then a huge one. A heap block would start part way
+// into a page, and its unaligned head and tail (up to 4 MiB) would fault in
+// 4 KiB at a time, which costs more than the panel's whole centring pass for
+// one-shot products of a few hundred variables.
+class HugePageArray {
+ public:
+  HugePageArray() = default;
+  explicit HugePageArray(Index size) : size_(size) {
+    const std::size_t bytes = static_cast<std::size_t>(size) * sizeof(double);
+    const std::uintptr_t align = bytes >= kHugePage ? kHugePage : 64;
+    block_.reset(std::malloc(bytes + align));
+    if (!block_) throw std::bad_alloc();
+    const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(block_.get());
+    data_ = reinterpret_cast<double*>((start + align - 1) & ~(align - 1));
+    advise_huge_pages(data_, bytes);
+  }
+  double* data() const { return data_; }
+  Index size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> block_;
+  double* data_ = nullptr;
+  Index size_ = 0;
+};
+
+// The rank-k update's panel buffers, one per thread or per double-buffered
+// panel. A Moments keeps them across batches, so that a stream of batches
+// does not allocate and fault in fresh pages on every call.
+struct PanelBuffers {
+  std::vector<HugePageArray> buffers;
+};
 
 }  // namespace descramble::detail

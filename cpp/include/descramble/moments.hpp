@@ -9,12 +9,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
-#include <vector>
 
 #include "descramble/types.hpp"
 
 namespace descramble {
+
+namespace detail {
+struct PanelBuffers;  // scratch of the rank-k update (moments.cpp)
+}
 
 class Moments {
  public:
@@ -27,6 +31,7 @@ class Moments {
           const Eigen::Ref<const RowMatrixXd>& scatter);
   Moments(const Moments& other);
   Moments& operator=(const Moments& other);
+  ~Moments();
 
   // Adds a (rows x n) block of samples read through element strides (any
   // layout: C, Fortran, negative or zero strides). The block is converted to
@@ -84,8 +89,9 @@ class Moments {
   // updates cost O(n) each instead of a pass over the n x n state.
   RowMatrixXd buffer_;
   Index buffered_ = 0;
-  // Per-thread scratch of the rank-k update (not part of the state: not copied).
-  std::vector<std::vector<double>> panels_;
+  // Per-thread scratch of the rank-k update (not part of the state: not
+  // copied), allocated by the first batch.
+  std::unique_ptr<detail::PanelBuffers> panels_;
   mutable std::mutex mutex_;
 };
 
