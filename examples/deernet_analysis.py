@@ -282,6 +282,12 @@ def gain_matched_layer(W: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.fft.irfft(np.fft.rfft(smooth, axis=1) * scale, n=W.shape[1], axis=1)
 
 
+def numbers_by_key(draws: list) -> dict:
+    """``{measure: [value in each draw]}`` of the scalar numbers of :func:`layer_figures` draws."""
+    first = draws[0][0]
+    return {key: [draw[0][key] for draw in draws] for key in first if isinstance(first[key], float)}
+
+
 def zeros_of(values: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Sign changes of sampled values, located by linear interpolation."""
     i = np.flatnonzero(np.sign(values[1:]) != np.sign(values[:-1]))
@@ -368,34 +374,16 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
     linear_gain = frequency_power(linear)
 
     trained, PW1, gain = layer_figures(net.W1, net.b1, traces, data_rows, data_PW, linear_PW)
-    untrained_W = untrained_layer(net.W1.shape, rng)
-    untrained, P_untrained, gain_untrained = layer_figures(
-        untrained_W, np.zeros(net.n_hidden), traces, data_rows, data_PW, linear_PW
-    )
-    # Several draws of the smooth control, so that no single lucky draw decides a claim.
-    smooth_draws = [
-        layer_figures(
-            random_smooth_layer(net.W1, rng),
-            np.zeros(net.n_hidden),
-            traces,
-            data_rows,
-            data_PW,
-            linear_PW,
-        )
-        for _ in range(N_SMOOTH_DRAWS)
-    ]
+
+    def control(W: np.ndarray) -> tuple:
+        """The first-layer figures of a control layer (no bias)."""
+        return layer_figures(W, np.zeros(net.n_hidden), traces, data_rows, data_PW, linear_PW)
+
+    untrained, P_untrained, gain_untrained = control(untrained_layer(net.W1.shape, rng))
+    # Several draws of the smooth controls, so that no single lucky draw decides a claim.
+    smooth_draws = [control(random_smooth_layer(net.W1, rng)) for _ in range(N_SMOOTH_DRAWS)]
     smooth, P_smooth, gain_smooth = smooth_draws[0]
-    gain_matched = [
-        layer_figures(
-            gain_matched_layer(net.W1, rng),
-            np.zeros(net.n_hidden),
-            traces,
-            data_rows,
-            data_PW,
-            linear_PW,
-        )[0]
-        for _ in range(N_SMOOTH_DRAWS)
-    ]
+    gain_matched = [control(gain_matched_layer(net.W1, rng)) for _ in range(N_SMOOTH_DRAWS)]
     outputs = output_components(errors["predicted"], net.distance, 8)
     result = ds.descramble(net.preactivations(traces))
 
@@ -411,16 +399,8 @@ def run(out: str, quick: bool = True, seed: int = 0, figures: bool = True) -> di
         **trained,
         "control_untrained": untrained,
         "control_random_smooth": smooth,
-        "control_random_smooth_draws": {
-            key: [draw[0][key] for draw in smooth_draws]
-            for key, value in smooth.items()
-            if isinstance(value, float)
-        },
-        "gain_matched_draws": {
-            key: [draw[key] for draw in gain_matched]
-            for key, value in smooth.items()
-            if isinstance(value, float)
-        },
+        "control_random_smooth_draws": numbers_by_key(smooth_draws),
+        "gain_matched_draws": numbers_by_key(gain_matched),
         "linear_estimator_notch_depth": float(linear_gain[0] / np.mean(linear_gain[1:4])),
         "data_peak_frequency": int(np.argmax(data_power)),
         "data_dc_share": float(data_power[0] / data_power.sum()),

@@ -80,8 +80,11 @@ class ThreadLimit {
 // times per column; two threads only win once a column's work is long.
 constexpr Index kEighReduceParallelMin = 448;
 // The back-transformation is GEMM-rich and splits into independent column
-// slabs, so it pays from a smaller size than the other phases.
-constexpr Index kEighBackParallelMin = 256;
+// slabs, so it pays from a smaller size than the other phases. At n = 256 it
+// saves under a millisecond when the second thread is already awake, but a
+// call after idle time waits several milliseconds for it to wake (descramble
+// of a Gram at n = 256: 11 ms on one thread, 13-16 ms on two).
+constexpr Index kEighBackParallelMin = 320;
 // Divide and conquer below this runs its merges as many short parallel loops
 // whose fork/join waits for a time slice whenever the other core is busy;
 // from here it solves the two top halves on a thread each instead.

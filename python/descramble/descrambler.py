@@ -52,12 +52,6 @@ _FFT_MIN = 128
 
 _EPS = float(np.finfo(np.float64).eps)
 
-#: From this width on, ``Y^T Y`` in the objective comes from the core's
-#: multithreaded syrk instead of numpy's BLAS: OpenBLAS's worker threads keep
-#: spinning after a call and take a core from the eigensolver's threads that
-#: run next. Below it numpy's single-threaded syrk is the faster.
-_CORE_SYRK_MIN = 512
-
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Descrambling:
@@ -410,6 +404,15 @@ def _descrambler(source: Any, t: np.ndarray, u: np.ndarray) -> np.ndarray:
     return t @ u.T
 
 
+@functools.lru_cache(maxsize=2)
+def _fourier_half_symbol(k: int, order: int) -> np.ndarray:
+    """The Fourier operator's symbol on the real FFT's bins (read-only, cached:
+    building it costs as much as one small descramble's FFTs)."""
+    symbol = _fourier_symbol(k, order)[: k // 2 + 1].copy()
+    symbol.flags.writeable = False
+    return symbol
+
+
 def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
     """``D @ p`` for ``D = operator(kind, p.shape[0], order)``, without forming the product.
 
@@ -420,7 +423,7 @@ def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
     """
     k = p.shape[0]
     if kind == "fourier":
-        symbol = _fourier_symbol(k, order)[: k // 2 + 1]
+        symbol = _fourier_half_symbol(k, order)
         return np.fft.irfft(symbol[:, None] * np.fft.rfft(p, axis=0), n=k, axis=0)
     d = operator(kind, k, order)
     rows, cols = np.nonzero(d)
@@ -430,11 +433,13 @@ def _apply_builtin_operator(kind: str, order: int, p: np.ndarray) -> np.ndarray:
 
 
 def _gram_of_rows(y: np.ndarray) -> np.ndarray:
-    """``Y^T Y`` (n x n) for ``Y`` of shape (m, n), by a symmetric rank-m update."""
-    if y.shape[1] >= _CORE_SYRK_MIN:
-        # The core's syrk leaves OpenBLAS's threads asleep (see _CORE_SYRK_MIN).
-        return _core.syrk(for_core(y))
-    return y.T @ y  # numpy hands one buffer and its transpose to syrk
+    """``Y^T Y`` (n x n) for ``Y`` of shape (m, n), by a symmetric rank-m update.
+
+    The core's syrk, not numpy's: OpenBLAS's worker threads keep spinning after
+    a call and take a core from the eigensolver's threads of the next
+    descramble, which made repeated calls at n = 256 vary from 9 to 40 ms.
+    """
+    return _core.syrk(for_core(y))
 
 
 def _certified_objective(source: Any, p: np.ndarray, g: np.ndarray) -> float:
