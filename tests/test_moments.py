@@ -208,7 +208,8 @@ def test_empty_statistics_and_empty_batches():
 )
 def test_fresh_state_never_shows_reused_memory(n):
     flops = CROSSOVERS["rank_update_parallel_flops"]
-    assert (600 * n * n >= flops) == (n > 40), "the ids no longer name the paths"
+    rows = 2000
+    assert (rows * n * n >= flops) == (n > 40), "the ids no longer name the paths"
     # The core leaves a fresh scatter buffer unwritten until the first batch
     # overwrites it; freed states of the same size leave garbage for the
     # allocator to hand back, which an empty, copied, merged or rejected-batch
@@ -224,8 +225,8 @@ def test_fresh_state_never_shows_reused_memory(n):
     with pytest.raises(ValueError, match="row 299 contains NaN"):
         m.update(bad)
     np.testing.assert_array_equal(m.scatter(), np.zeros((n, n)))
-    # 600 rows: threaded from the row-split width on (see the ids).
-    x = rng.standard_normal((600, n)) - 5.0
+    # Threaded from the row-split width on (see the ids).
+    x = rng.standard_normal((rows, n)) - 5.0
     assert_matches(copy.copy(m).update(x), x)
     assert_matches(ds.Moments(n).merge(copy.deepcopy(m)).update(x), x)
     assert_matches(m.update(x), x)

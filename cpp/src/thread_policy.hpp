@@ -114,7 +114,12 @@ constexpr Index kLeadingProductTile = 128;
 constexpr Index kStreamPassParallelEntries = Index{1} << 20;
 // Flops (rows x n x n) of a batch's rank-k update from which it is threaded;
 // below, waking a second thread costs more than the half it would take over.
-constexpr Index kRankUpdateParallelFlops = 20'000'000;
+// A thread that slept through a pause can take milliseconds to wake on a
+// shared or virtual machine: a one-shot covariance of 300 x 300 samples, called
+// after a pause, took 5.7 ms of update on two threads and 1.9 ms on one. Kept
+// below 2 x kMinRowsPerThread x kRankUpdateSharedPanelMin^2 so that the row
+// split's two-share rule can still be reached.
+constexpr Index kRankUpdateParallelFlops = 32'000'000;
 // Order from which the threads of the rank-k update share the tiles of each
 // panel; below, the lower triangle has too few tiles to keep them all busy,
 // and each thread takes a range of rows into an accumulator of its own.
@@ -122,6 +127,9 @@ constexpr Index kRankUpdateSharedPanelMin = 512;
 // Fewest rows a thread gets when threads split a batch by rows: a smaller
 // share would not repay the thread's own accumulator or partial sums.
 constexpr Index kMinRowsPerThread = 64;
+static_assert(kRankUpdateParallelFlops <
+                  2 * kMinRowsPerThread * kRankUpdateSharedPanelMin * kRankUpdateSharedPanelMin,
+              "a threaded row split must be able to have fewer than two shares of rows");
 
 // Batches of independent problems (eigh stacks, assignment batches): from
 // this many problems, each goes whole to one thread, which solves it alone.
