@@ -80,10 +80,9 @@ class ThreadLimit {
 // times per column; two threads only win once a column's work is long.
 constexpr Index kEighReduceParallelMin = 448;
 // The back-transformation is GEMM-rich and splits into independent column
-// slabs, so it pays from a smaller size than the other phases. At n = 256 it
-// saves under a millisecond when the second thread is already awake, but a
-// call after idle time waits several milliseconds for it to wake (descramble
-// of a Gram at n = 256: 11 ms on one thread, 13-16 ms on two).
+// slabs, so it pays from a smaller size than the other phases; but at n = 256
+// it saves less than a call after idle time waits for the second thread to
+// wake (measurements in docs/tuning.md).
 constexpr Index kEighBackParallelMin = 320;
 // Divide and conquer below this runs its merges as many short parallel loops
 // whose fork/join waits for a time slice whenever the other core is busy;
@@ -115,10 +114,9 @@ constexpr Index kStreamPassParallelEntries = Index{1} << 20;
 // Flops (rows x n x n) of a batch's rank-k update from which it is threaded;
 // below, waking a second thread costs more than the half it would take over.
 // A thread that slept through a pause can take milliseconds to wake on a
-// shared or virtual machine: a one-shot covariance of 300 x 300 samples, called
-// after a pause, took 5.7 ms of update on two threads and 1.9 ms on one. Kept
-// below 2 x kMinRowsPerThread x kRankUpdateSharedPanelMin^2 so that the row
-// split's two-share rule can still be reached.
+// shared or virtual machine (measurements in docs/tuning.md). Kept below
+// 2 x kMinRowsPerThread x kRankUpdateSharedPanelMin^2 so that the row split's
+// two-share rule can still be reached.
 constexpr Index kRankUpdateParallelFlops = 32'000'000;
 // Order from which the threads of the rank-k update share the tiles of each
 // panel; below, the lower triangle has too few tiles to keep them all busy,

@@ -437,7 +437,7 @@ def _gram_of_rows(y: np.ndarray) -> np.ndarray:
 
     The core's syrk, not numpy's: OpenBLAS's worker threads keep spinning after
     a call and take a core from the eigensolver's threads of the next
-    descramble, which made repeated calls at n = 256 vary from 9 to 40 ms.
+    descramble.
     """
     return _core.syrk(for_core(y))
 
